@@ -1,0 +1,22 @@
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ecotta: test-time adaptation tools (data, corruptions, models, benchmarks)", "ecotta"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("ecotta ") + ECOTTA_VERSION);
+  ecotta::tools::add_info_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ecotta: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
