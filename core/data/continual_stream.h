@@ -34,9 +34,13 @@ struct StreamSpec {
 
 // "standard" -> the 15 standard corruptions in order; otherwise a comma list
 // of names, validated. Throws std::invalid_argument naming a bad entry.
+// Spaces around entries are ignored. An entry "file:PATH" names an external
+// IDX domain and is kept verbatim, unchecked (callers read the file).
 std::vector<std::string> parse_domains(const std::string& list);
 
 // One segment per domain, each of `per_domain` samples at `severity`.
+// Throws std::invalid_argument for a severity outside 1..5, per_domain 0,
+// rounds < 1 or batch 0.
 StreamSpec make_stream_spec(const std::vector<std::string>& domains, int severity, size_t per_domain, int rounds,
                             size_t batch, StreamOrder order, uint64_t seed);
 
@@ -52,6 +56,23 @@ struct StreamBatch {
 
 // Walks a StreamSpec over a source of `labels.size()` samples. Sample choice
 // and order depend only on the spec's seed, round and segment.
+//
+// Each segment takes `count` distinct samples from a seeded permutation of the
+// source (more than the source holds: several permutations, one after another)
+// and orders them by spec.order:
+//   Iid         as permuted;
+//   Correlated  stable-sorted by label;
+//   Dirichlet   as in NOTE (Gong et al. 2022): the segment is split into T time
+//               slots, T = its number of batches; each class spreads its
+//               samples over the slots in contiguous chunks whose sizes follow
+//               Dirichlet(alpha) proportions, and each slot is shuffled. Small
+//               alpha puts a class into few slots (label-homogeneous batches);
+//               large alpha approaches Iid.
+// Batches hold `batch` samples; the last of a segment may be smaller, and no
+// batch spans two segments. Each sample's corruption seed is a splitmix64 hash
+// of (spec seed, round, segment, position in the segment).
+// The constructor throws std::invalid_argument for batch 0, a negative round
+// count, a non-positive Dirichlet alpha, or an empty source with samples to draw.
 class ContinualStream {
  public:
   ContinualStream(std::vector<uint8_t> labels, StreamSpec spec);
@@ -65,11 +86,16 @@ class ContinualStream {
   StreamSpec spec_;
   int round_ = 0;
   size_t segment_ = 0;
+  bool planned_ = false;       // order_ holds (round_, segment_)
   std::vector<size_t> order_;  // the current segment's samples in stream order
   size_t pos_ = 0;
 };
 
-// Corrupts the batch's samples of `source` (e.g. 32x32x3 model inputs).
+// Corrupts the batch's samples of `source` (e.g. 32x32x3 model inputs) with
+// corrupt::apply and each sample's seed; "clean" copies them. Labels are
+// copied. Throws std::invalid_argument for an index outside `source`, a source
+// that is not 3-channel, or a "file:" domain (its images come from that file,
+// which the caller reads).
 ImageSet materialize(const StreamBatch& batch, const ImageSet& source);
 
 }  // namespace ecotta::data

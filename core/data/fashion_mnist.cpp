@@ -1,8 +1,7 @@
 #include "fashion_mnist.h"
 
+#include <algorithm>
 #include <cstdlib>
-
-#include <opencv2/core.hpp>
 
 #include "data_error.h"
 #include "idx_file.h"
@@ -72,12 +71,17 @@ ImageSet to_model_input(const ImageSet& gray28) {
   out.channels = 3;
   out.pixels.reserve(gray28.size() * out.image_bytes());
   out.labels.reserve(gray28.size());
-  cv::Mat padded, rgb;
+  // Plain loops: this reader also serves builds without OpenCV.
+  std::vector<uint8_t> rgb(out.image_bytes());
   for (size_t i = 0; i < gray28.size(); ++i) {
-    cv::copyMakeBorder(gray28.image(i), padded, pad_y, 32 - gray28.height - pad_y, pad_x, 32 - gray28.width - pad_x,
-                       cv::BORDER_CONSTANT, cv::Scalar(0));
-    cv::merge(std::vector<cv::Mat>{padded, padded, padded}, rgb);
-    out.push_back(rgb, gray28.labels[i]);
+    std::fill(rgb.begin(), rgb.end(), 0);
+    const uint8_t* src = gray28.pixels.data() + i * gray28.image_bytes();
+    for (int y = 0; y < gray28.height; ++y)
+      for (int x = 0; x < gray28.width; ++x) {
+        uint8_t* dst = rgb.data() + (size_t(y + pad_y) * 32 + (x + pad_x)) * 3;
+        dst[0] = dst[1] = dst[2] = src[y * gray28.width + x];
+      }
+    out.push_back(rgb.data(), gray28.labels[i]);
   }
   return out;
 }

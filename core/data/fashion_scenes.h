@@ -12,6 +12,12 @@ namespace ecotta::data {
 // Label maps hold 0 for background and 1 + class for an item's pixels.
 constexpr int kSceneClasses = 11;
 
+// A pixel is labelled with an item's class where the item, resized to its
+// placement size, has a gray value above this (out of 255): faint halo pixels
+// are blended into the image but leave the label map as it was (background
+// or the label of an item drawn earlier).
+constexpr int kSceneLabelThreshold = 48;
+
 struct Scene {
   cv::Mat image;   // CV_8UC3, RGB
   cv::Mat labels;  // CV_8UC1, 0 = background, 1..10 = Fashion-MNIST class + 1
@@ -26,12 +32,18 @@ struct Placement {
   cv::Vec3b color{255, 255, 255};
 };
 
-// A textured background (smooth colour gradient plus low-frequency noise),
-// deterministic in seed.
+// A textured background (smooth colour gradient plus low-frequency noise,
+// faint stripes and soft blobs), deterministic in seed. No channel exceeds
+// kMaxBackgroundValue, so light items stay visible on it.
+constexpr int kMaxBackgroundValue = 170;
 cv::Mat make_background(int width, int height, uint64_t seed);
 
 // Draws the placements in order over `background` (later items occlude
-// earlier ones) and labels every pixel the item visibly covers.
+// earlier ones) and labels every pixel the item visibly covers. Each item is
+// resized to `size` x `size` (bilinear) around `center` and clipped to the
+// canvas; with a = gray / 255 a pixel becomes (1 - a) * below + a * (a * color).
+// Throws DataError for a placement whose item is not in `items28`, items that
+// are not single-channel, or a background that is not CV_8UC3.
 Scene compose_scene(const ImageSet& items28, const std::vector<Placement>& placements, const cv::Mat& background);
 
 struct SceneOptions {
@@ -43,11 +55,17 @@ struct SceneOptions {
   float max_size = 36;
 };
 
-// Random placements for one scene (items drawn from `items28`), deterministic in seed.
+// Random placements for one scene (items drawn from `items28`), deterministic
+// in seed: min_items..max_items items, each a random item, centre anywhere on
+// the canvas (items may hang over the edge), side in [min_size, max_size] and
+// a saturated, bright colour. Throws std::invalid_argument for inconsistent
+// options or an empty `items28`.
 std::vector<Placement> random_placements(const ImageSet& items28, const SceneOptions& options, uint64_t seed);
 
 // `count` scenes: images as an ImageSet (H x W x 3; its labels hold each
-// scene's dominant item class) and label maps as a parallel H x W x 1 set.
+// scene's dominant item class, 0..9: the one with most labelled pixels, or the
+// last item's when no pixel is labelled) and label maps as a parallel
+// H x W x 1 set with the same labels. Deterministic in seed.
 struct SceneSet {
   ImageSet images;
   ImageSet label_maps;

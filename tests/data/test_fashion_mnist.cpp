@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include <opencv2/core.hpp>
+
 #include "../support/temp_dir.h"
 #include "data/data_error.h"
 #include "data/fashion_mnist.h"
