@@ -8,5 +8,6 @@ class App;
 namespace ecotta::tools {
 
 void add_info_command(CLI::App& app);
+void add_train_command(CLI::App& app);
 
 }  // namespace ecotta::tools

@@ -4,12 +4,15 @@
 #include <exception>
 
 #include "commands.h"
+#include "task_data.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ecotta: test-time adaptation tools (data, corruptions, models, benchmarks)", "ecotta"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("ecotta ") + ECOTTA_VERSION);
   ecotta::tools::add_info_command(app);
+  ecotta::tools::add_train_command(app);
+  ecotta::tools::remember_command_line(argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,42 @@
+#pragma once
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include "norm_mode.h"
+
+namespace ecotta::model {
+
+// BatchNorm2d whose normalization statistics can come from the source, the
+// batch, or an EMA of test batches anchored at the source (RoTTA's robust BN),
+// so that a video stream seen one frame at a time does not collapse it.
+class AdaptiveBatchNorm2dImpl : public torch::nn::Module {
+ public:
+  explicit AdaptiveBatchNorm2dImpl(int64_t channels, double eps = 1e-5, double momentum = 0.1);
+
+  torch::Tensor forward(const torch::Tensor& x);
+
+  void set_mode(NormMode mode) { mode_ = mode; }
+  NormMode mode() const { return mode_; }
+  // Momentum of the Robust EMA (RoTTA uses ~0.05).
+  void set_robust_momentum(double m) { robust_momentum_ = m; }
+  // Returns the Robust statistics to the source statistics.
+  void reset_robust_stats();
+
+  int64_t channels() const { return weight.size(0); }
+
+  torch::Tensor weight, bias;               // affine parameters
+  torch::Tensor running_mean, running_var;  // source statistics (updated in Train mode only)
+  torch::Tensor robust_mean, robust_var;    // test-time EMA (Robust mode only)
+
+ private:
+  double eps_;
+  double momentum_;
+  double robust_momentum_ = 0.05;
+  NormMode mode_ = NormMode::Source;
+};
+TORCH_MODULE(AdaptiveBatchNorm2d);
+
+// Sets the mode of every AdaptiveBatchNorm2d below `module`.
+void set_norm_mode(torch::nn::Module& module, NormMode mode);
+
+}  // namespace ecotta::model

@@ -1,0 +1,65 @@
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "meta_network.h"
+#include "norm_mode.h"
+#include "partitioned_model.h"
+
+namespace ecotta::model {
+
+// What the network expects: 8-bit RGB at height x width, scaled to [0,1]
+// and normalized per channel with mean and std.
+struct InputSpec {
+  int64_t height = 32;
+  int64_t width = 32;
+  std::vector<float> mean = {0.f, 0.f, 0.f};
+  std::vector<float> std = {1.f, 1.f, 1.f};
+};
+
+// Describes a bundle; saved as JSON inside it (docs/model-bundle.md).
+struct BundleInfo {
+  Task task = Task::Classify;
+  std::string arch_json;            // {"name": "wide_resnet"|"segmenter"|"torchscript", ...its options}
+  std::vector<std::string> labels;  // class names, in output order
+  InputSpec input;
+  NormMode normalization = NormMode::Batch;  // test-time BN mode the meta networks were warmed up for
+  std::string provenance_json = "{}";        // how it was made: command, seed, data, epochs, figures
+};
+
+// One model file: the frozen network, its partition, its meta networks (if
+// warmed up), labels, input geometry and normalization, task.
+struct Bundle {
+  BundleInfo info;
+  ModelPtr model;
+  MetaNetworks meta{nullptr};         // null before warm-up
+  std::string torchscript_bytes;      // the imported module, for arch "torchscript"
+};
+
+// Builds an untrained network from an arch description ({"name":
+// "wide_resnet", "depth", "widen", "classes", "split"} or {"name":
+// "segmenter", "width", "classes", "split"}), or from TorchScript bytes and
+// a partition spec ({"name": "torchscript", "spec": {...}}).
+ModelPtr build_model(const std::string& arch_json, const std::string& torchscript_bytes = "");
+
+// Attaches freshly initialised meta networks to the bundle's model.
+void attach_meta_networks(Bundle& bundle);
+
+// Writes atomically (temp file + rename). Throws std::runtime_error naming the path.
+void save_bundle(const std::string& path, const Bundle& bundle);
+
+// Loads and validates: a missing, truncated or foreign file, or tensors whose
+// shapes do not match the described network, throw BundleError naming the
+// path and what is wrong. The network comes back frozen (requires_grad false).
+Bundle load_bundle(const std::string& path);
+
+class BundleError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Parameter counts for descriptions.
+int64_t count_parameters(torch::nn::Module& module);
+
+}  // namespace ecotta::model

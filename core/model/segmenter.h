@@ -1,0 +1,63 @@
+#pragma once
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/conv.h>
+
+#include "adaptive_batch_norm.h"
+#include "partitioned_model.h"
+
+namespace ecotta::model {
+
+// A small DeepLabV3+-style segmenter: a residual encoder (stem + 8 basic
+// blocks at output stride 8, the last stage dilated), an ASPP head on the
+// deepest features and a decoder that merges the first part's features.
+struct SegmenterConfig {
+  int64_t classes = 11;                      // background + 10 Fashion-MNIST classes
+  int64_t width = 32;                        // channels of the first stage
+  std::vector<int64_t> split = {2, 2, 2, 2};  // blocks per part
+};
+
+class ResidualBlockImpl : public torch::nn::Module {
+ public:
+  ResidualBlockImpl(int64_t in, int64_t out, int64_t stride, int64_t dilation);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, shortcut_{nullptr};
+  AdaptiveBatchNorm2d bn1_{nullptr}, bn2_{nullptr}, shortcut_bn_{nullptr};
+};
+TORCH_MODULE(ResidualBlock);
+
+// Conv (no bias) + BN + ReLU, the head's building brick.
+class ConvBnReluImpl : public torch::nn::Module {
+ public:
+  ConvBnReluImpl(int64_t in, int64_t out, int64_t kernel, int64_t dilation = 1);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  torch::nn::Conv2d conv_{nullptr};
+  AdaptiveBatchNorm2d bn_{nullptr};
+};
+TORCH_MODULE(ConvBnRelu);
+
+class Segmenter : public PartitionedModel {
+ public:
+  explicit Segmenter(const SegmenterConfig& config);
+
+  torch::Tensor stem(const torch::Tensor& x) override;
+  torch::Tensor part(size_t k, const torch::Tensor& x) override;
+  torch::Tensor head(const std::vector<torch::Tensor>& parts, const torch::Tensor& input) override;
+  size_t num_parts() const override { return config_.split.size(); }
+  Task task() const override { return Task::Segment; }
+  std::vector<int64_t> partition() const override { return config_.split; }
+
+ private:
+  SegmenterConfig config_;
+  std::vector<int64_t> part_start_;
+  ConvBnRelu stem_{nullptr};
+  torch::nn::ModuleList blocks_{nullptr};
+  ConvBnRelu aspp1_{nullptr}, aspp2_{nullptr}, aspp3_{nullptr}, pool_proj_{nullptr}, aspp_proj_{nullptr};
+  ConvBnRelu low_proj_{nullptr}, fuse_{nullptr};
+  torch::nn::Conv2d classifier_{nullptr};
+};
+
+}  // namespace ecotta::model

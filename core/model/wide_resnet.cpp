@@ -1,0 +1,80 @@
+#include "wide_resnet.h"
+
+#include <stdexcept>
+
+#include <torch/torch.h>
+
+namespace ecotta::model {
+namespace {
+
+torch::nn::Conv2d conv3x3(int64_t in, int64_t out, int64_t stride) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false));
+}
+
+}  // namespace
+
+WideBasicBlockImpl::WideBasicBlockImpl(int64_t in, int64_t out, int64_t stride) : equal_in_out_(in == out) {
+  bn1_ = register_module("bn1", AdaptiveBatchNorm2d(in));
+  conv1_ = register_module("conv1", conv3x3(in, out, stride));
+  bn2_ = register_module("bn2", AdaptiveBatchNorm2d(out));
+  conv2_ = register_module("conv2", conv3x3(out, out, 1));
+  if (!equal_in_out_)
+    shortcut_ = register_module(
+        "shortcut", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)));
+}
+
+torch::Tensor WideBasicBlockImpl::forward(const torch::Tensor& x) {
+  const auto a = torch::relu(bn1_(x));
+  auto out = conv1_(a);
+  out = conv2_(torch::relu(bn2_(out)));
+  // As in the reference WRN: a projected shortcut starts from the activated input.
+  return (equal_in_out_ ? x : shortcut_(a)) + out;
+}
+
+WideResNet::WideResNet(const WideResNetConfig& config) : config_(config) {
+  if ((config.depth - 4) % 6 != 0 || config.depth < 10)
+    throw std::invalid_argument("WideResNet depth must be 6n+4 (e.g. 16, 28, 40), got " +
+                                std::to_string(config.depth));
+  if (config.widen < 1 || config.classes < 2)
+    throw std::invalid_argument("WideResNet needs widen >= 1 and at least 2 classes");
+  const int64_t n = (config.depth - 4) / 6;
+  const int64_t widths[] = {16, 16 * config.widen, 32 * config.widen, 64 * config.widen};
+  conv1_ = register_module("conv1", conv3x3(3, widths[0], 1));
+  blocks_ = register_module("blocks", torch::nn::ModuleList());
+  for (int g = 0; g < 3; ++g)
+    for (int64_t i = 0; i < n; ++i)
+      blocks_->push_back(WideBasicBlock(i == 0 ? widths[g] : widths[g + 1], widths[g + 1], (i == 0 && g > 0) ? 2 : 1));
+  bn_ = register_module("bn", AdaptiveBatchNorm2d(widths[3]));
+  fc_ = register_module("fc", torch::nn::Linear(widths[3], config.classes));
+
+  validate_partition(config.split, num_blocks(), "WRN-" + std::to_string(config.depth) + "-" +
+                                                     std::to_string(config.widen));
+  int64_t start = 0;
+  for (auto c : config.split) {
+    part_start_.push_back(start);
+    start += c;
+  }
+  part_start_.push_back(start);
+
+  // He initialisation for convolutions, as in the reference implementation.
+  for (auto& m : modules(false))
+    if (auto* conv = m->as<torch::nn::Conv2dImpl>()) torch::nn::init::kaiming_normal_(conv->weight, 0, torch::kFanOut);
+  torch::NoGradGuard no_grad;
+  fc_->bias.zero_();
+}
+
+torch::Tensor WideResNet::stem(const torch::Tensor& x) { return conv1_(x); }
+
+torch::Tensor WideResNet::part(size_t k, const torch::Tensor& x) {
+  auto h = x;
+  for (int64_t i = part_start_.at(k); i < part_start_.at(k + 1); ++i) h = blocks_[i]->as<WideBasicBlock>()->forward(h);
+  return h;
+}
+
+torch::Tensor WideResNet::head(const std::vector<torch::Tensor>& parts, const torch::Tensor&) {
+  auto h = torch::relu(bn_(parts.back()));
+  h = torch::adaptive_avg_pool2d(h, {1, 1}).flatten(1);
+  return fc_(h);
+}
+
+}  // namespace ecotta::model

@@ -1,0 +1,54 @@
+#pragma once
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+
+#include "adaptive_batch_norm.h"
+#include "partitioned_model.h"
+
+namespace ecotta::model {
+
+// Pre-activation WideResNet for 32x32 inputs (Zagoruyko & Komodakis), the
+// network of the CIFAR TTA benchmarks. WRN-40-2 has 18 residual blocks.
+struct WideResNetConfig {
+  int64_t depth = 40;
+  int64_t widen = 2;
+  int64_t classes = 10;
+  std::vector<int64_t> split = {3, 3, 6, 6};  // blocks per part
+};
+
+class WideBasicBlockImpl : public torch::nn::Module {
+ public:
+  WideBasicBlockImpl(int64_t in, int64_t out, int64_t stride);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  bool equal_in_out_;
+  AdaptiveBatchNorm2d bn1_{nullptr}, bn2_{nullptr};
+  torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, shortcut_{nullptr};
+};
+TORCH_MODULE(WideBasicBlock);
+
+class WideResNet : public PartitionedModel {
+ public:
+  explicit WideResNet(const WideResNetConfig& config);
+
+  torch::Tensor stem(const torch::Tensor& x) override;
+  torch::Tensor part(size_t k, const torch::Tensor& x) override;
+  torch::Tensor head(const std::vector<torch::Tensor>& parts, const torch::Tensor& input) override;
+  size_t num_parts() const override { return config_.split.size(); }
+  Task task() const override { return Task::Classify; }
+  std::vector<int64_t> partition() const override { return config_.split; }
+
+  int64_t num_blocks() const { return static_cast<int64_t>(blocks_->size()); }
+
+ private:
+  WideResNetConfig config_;
+  std::vector<int64_t> part_start_;
+  torch::nn::Conv2d conv1_{nullptr};
+  torch::nn::ModuleList blocks_{nullptr};
+  AdaptiveBatchNorm2d bn_{nullptr};
+  torch::nn::Linear fc_{nullptr};
+};
+
+}  // namespace ecotta::model

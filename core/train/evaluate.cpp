@@ -1,0 +1,41 @@
+#include "evaluate.h"
+
+#include <torch/torch.h>
+
+namespace ecotta::train {
+
+double accuracy(const ForwardFn& forward, const TensorDataset& data, const model::InputSpec& spec,
+                torch::Device device, int64_t batch) {
+  torch::NoGradGuard no_grad;
+  int64_t correct = 0;
+  for (int64_t i = 0; i < data.size(); i += batch) {
+    const auto b = data.slice(i, std::min(data.size(), i + batch));
+    const auto pred = forward(prepare_input(b.images, spec, device)).argmax(1).cpu();
+    correct += pred.eq(b.targets).sum().item<int64_t>();
+  }
+  return data.size() ? static_cast<double>(correct) / static_cast<double>(data.size()) : 0.0;
+}
+
+double mean_iou_from_confusion(const torch::Tensor& confusion) {
+  const auto c = confusion.to(torch::kFloat64);
+  const auto tp = c.diag();
+  const auto uni = c.sum(0) + c.sum(1) - tp;
+  const auto present = uni > 0;
+  if (present.sum().item<int64_t>() == 0) return 0.0;
+  return (tp.masked_select(present) / uni.masked_select(present)).mean().item<double>();
+}
+
+double mean_iou(const ForwardFn& forward, const TensorDataset& data, const model::InputSpec& spec, int64_t classes,
+                torch::Device device, int64_t batch) {
+  torch::NoGradGuard no_grad;
+  auto confusion = torch::zeros({classes * classes}, torch::kInt64);
+  for (int64_t i = 0; i < data.size(); i += batch) {
+    const auto b = data.slice(i, std::min(data.size(), i + batch));
+    const auto pred = forward(prepare_input(b.images, spec, device)).argmax(1).cpu().flatten();
+    const auto truth = b.targets.flatten();
+    confusion += torch::bincount(truth * classes + pred, {}, classes * classes);
+  }
+  return mean_iou_from_confusion(confusion.view({classes, classes}));
+}
+
+}  // namespace ecotta::train

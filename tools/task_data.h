@@ -1,0 +1,28 @@
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "train/tensor_data.h"
+
+namespace ecotta::tools {
+
+// The clean source data of a task, as the models consume it:
+// classification: Fashion-MNIST padded to 32x32 RGB;
+// segmentation: fashion scenes (64x64) built from the split's items.
+struct TaskDataOptions {
+  std::string data_dir;     // Fashion-MNIST folder; empty = default
+  size_t limit = 0;         // first N samples (classification) / N scenes (segmentation); 0 = all / default
+  uint64_t scene_seed = 0;  // segmentation only
+};
+train::TensorDataset load_task_data(const std::string& task, const std::string& split, const TaskDataOptions& options);
+
+// Scenes per split when not limited: enough to train and to measure mIoU.
+constexpr size_t kDefaultTrainScenes = 12000;
+constexpr size_t kDefaultTestScenes = 2000;
+
+// The command line as typed, for provenance records.
+std::string command_line(int argc, char** argv);
+void remember_command_line(int argc, char** argv);
+const std::string& remembered_command_line();
+
+}  // namespace ecotta::tools
