@@ -12,6 +12,14 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("ecotta ") + ECOTTA_VERSION);
   ecotta::tools::add_info_command(app);
   ecotta::tools::add_train_command(app);
+  ecotta::tools::add_warmup_command(app);
+  ecotta::tools::add_eval_command(app);
+  ecotta::tools::add_inspect_command(app);
+#ifdef ECOTTA_WITH_OPENCV
+  ecotta::tools::add_corrupt_command(app);
+  ecotta::tools::add_preview_command(app);
+  ecotta::tools::add_stream_command(app);
+#endif
   ecotta::tools::remember_command_line(argc, argv);
   try {
     app.parse(argc, argv);

@@ -1,7 +1,13 @@
 #include "task_data.h"
 
 #include "data/fashion_mnist.h"
+#include "data/idx_file.h"
+
+#include <torch/torch.h>
 #ifdef ECOTTA_WITH_OPENCV
+#include <opencv2/core.hpp>
+
+#include "corrupt/corruption.h"
 #include "data/fashion_scenes.h"
 #endif
 
@@ -28,6 +34,50 @@ train::TensorDataset load_task_data(const std::string& task, const std::string& 
 #endif
   }
   throw std::invalid_argument("unknown task '" + task + "' (expected classify or segment)");
+}
+
+uint64_t sample_seed(uint64_t seed, size_t index) {
+  // splitmix64 of (seed, index): independent streams per sample, so a
+  // sample's corruption does not depend on how many others were asked for.
+  uint64_t z = seed * 0x9E3779B97F4A7C15ull + index + 0x632BE59BD9B4E019ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+void corrupt_dataset(train::TensorDataset& data, const std::string& corruption, int severity, uint64_t seed) {
+#ifndef ECOTTA_WITH_OPENCV
+  (void)data, (void)corruption, (void)severity, (void)seed;
+  throw std::invalid_argument("corruptions need a build with OpenCV");
+#else
+  if (corruption == "clean") return;
+  auto images = data.images.contiguous();
+  const int h = static_cast<int>(images.size(1)), w = static_cast<int>(images.size(2));
+  const size_t bytes = static_cast<size_t>(h) * w * 3;
+  for (int64_t i = 0; i < images.size(0); ++i) {
+    cv::Mat img(h, w, CV_8UC3, images.data_ptr<uint8_t>() + i * bytes);
+    const cv::Mat out = corrupt::apply(corruption, severity, img, sample_seed(seed, static_cast<size_t>(i)));
+    out.copyTo(img);
+  }
+  data.images = images;
+#endif
+}
+
+train::TensorDataset load_idx_pair(const std::string& images_path, const std::string& labels_path, int64_t height,
+                                   int64_t width) {
+  auto images = data::read_idx(images_path);
+  auto labels = data::read_idx(labels_path);
+  if (images.dims.size() != 4 || images.dims[1] != height || images.dims[2] != width || images.dims[3] != 3)
+    throw std::invalid_argument("'" + images_path + "' must hold N x " + std::to_string(height) + " x " +
+                                std::to_string(width) + " x 3 images for this model");
+  if (labels.dims.size() != 1 || labels.dims[0] != images.dims[0])
+    throw std::invalid_argument("'" + labels_path + "' must hold one label per image of '" + images_path + "' (" +
+                                std::to_string(images.dims[0]) + ")");
+  const auto n = static_cast<int64_t>(images.dims[0]);
+  train::TensorDataset ds;
+  ds.images = torch::from_blob(images.data.data(), {n, height, width, 3}, torch::kUInt8).clone();
+  ds.targets = torch::from_blob(labels.data.data(), {n}, torch::kUInt8).to(torch::kInt64);
+  return ds;
 }
 
 std::string command_line(int argc, char** argv) {

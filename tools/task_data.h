@@ -16,6 +16,18 @@ struct TaskDataOptions {
 };
 train::TensorDataset load_task_data(const std::string& task, const std::string& split, const TaskDataOptions& options);
 
+// The per-sample corruption seed used by every tool.
+uint64_t sample_seed(uint64_t seed, size_t index);
+
+// Corrupts every image of the set in place (seed per sample derived from
+// `seed` and the sample's index, as `ecotta corrupt` does). Needs OpenCV.
+void corrupt_dataset(train::TensorDataset& data, const std::string& corruption, int severity, uint64_t seed);
+
+// Reads an external IDX pair in `ecotta corrupt`'s format (N x H x W x 3
+// images, N labels), checking it against the expected input geometry.
+train::TensorDataset load_idx_pair(const std::string& images_path, const std::string& labels_path,
+                                   int64_t height, int64_t width);
+
 // Scenes per split when not limited: enough to train and to measure mIoU.
 constexpr size_t kDefaultTrainScenes = 12000;
 constexpr size_t kDefaultTestScenes = 2000;

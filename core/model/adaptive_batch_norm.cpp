@@ -66,7 +66,9 @@ torch::Tensor AdaptiveBatchNorm2dImpl::forward(const torch::Tensor& x) {
 }
 
 void set_norm_mode(torch::nn::Module& module, NormMode mode) {
-  for (auto& m : module.modules(/*include_self=*/true))
+  // modules(false): the top module may live on the stack, not in a shared_ptr.
+  if (auto* self = module.as<AdaptiveBatchNorm2dImpl>()) self->set_mode(mode);
+  for (auto& m : module.modules(/*include_self=*/false))
     if (auto* bn = m->as<AdaptiveBatchNorm2dImpl>()) bn->set_mode(mode);
 }
 

@@ -29,7 +29,7 @@ std::vector<PartShape> probe_part_shapes(PartitionedModel& model, int64_t height
   torch::NoGradGuard no_grad;
   // Probe in Source mode so the probe leaves no trace in any statistics.
   std::vector<NormMode> saved;
-  for (auto& m : model.modules())
+  for (auto& m : model.modules(false))
     if (auto* bn = m->as<AdaptiveBatchNorm2dImpl>()) saved.push_back(bn->mode());
   set_norm_mode(model, NormMode::Source);
   std::vector<PartShape> shapes;
@@ -46,7 +46,7 @@ std::vector<PartShape> probe_part_shapes(PartitionedModel& model, int64_t height
     h = out;
   }
   size_t i = 0;
-  for (auto& m : model.modules())
+  for (auto& m : model.modules(false))
     if (auto* bn = m->as<AdaptiveBatchNorm2dImpl>()) bn->set_mode(saved[i++]);
   return shapes;
 }

@@ -1,0 +1,20 @@
+#pragma once
+#include "model/bundle.h"
+#include "train_loop.h"
+
+namespace ecotta::train {
+
+// EcoTTA's warm-up: trains only freshly attached meta networks on source
+// data with cross-entropy while the original network stays frozen. The
+// frozen BatchNorm layers normalize as they will at test time (`norm`), since
+// warm-up and adaptation must agree on it; the meta networks' own BN layers
+// learn their running statistics (Train mode).
+std::vector<EpochReport> warm_up(model::Bundle& bundle, const TensorDataset& source, const TrainConfig& config,
+                                 model::NormMode norm, bool progress);
+
+// The network of a bundle as a forward function for evaluation: with its
+// meta networks when `use_meta` (and present), every BN layer in `norm`.
+std::function<torch::Tensor(const torch::Tensor&)> bundle_forward(model::Bundle& bundle, bool use_meta,
+                                                                   model::NormMode norm);
+
+}  // namespace ecotta::train

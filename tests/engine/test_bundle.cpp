@@ -1,0 +1,139 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "../support/temp_dir.h"
+#include "model/bundle.h"
+#include "model/model_zoo.h"
+
+using namespace ecotta::model;
+
+namespace {
+
+Bundle small_bundle(bool with_meta) {
+  torch::manual_seed(3);
+  Bundle b;
+  b.info.task = Task::Classify;
+  b.info.arch_json = arch_for("wrn-16-2", 10);
+  for (int i = 0; i < 10; ++i) b.info.labels.push_back("class" + std::to_string(i));
+  b.info.input.mean = {0.1f, 0.2f, 0.3f};
+  b.info.input.std = {0.5f, 0.6f, 0.7f};
+  b.info.normalization = NormMode::Robust;
+  b.info.provenance_json = R"({"command":"test"})";
+  b.model = build_model(b.info.arch_json);
+  torch::NoGradGuard no_grad;
+  for (auto& t : b.model->buffers()) t.uniform_(0.5, 1.5);
+  if (with_meta) {
+    attach_meta_networks(b);
+    for (auto& t : b.meta->parameters()) t.normal_();
+  }
+  return b;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+template <typename F>
+void expect_bundle_error(F f, std::initializer_list<std::string> fragments) {
+  try {
+    f();
+    FAIL() << "expected BundleError";
+  } catch (const BundleError& e) {
+    for (const auto& frag : fragments) EXPECT_NE(std::string(e.what()).find(frag), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+
+TEST(Bundle, RoundTripIsExact) {
+  ecotta::testing::TempDir dir;
+  auto b = small_bundle(true);
+  save_bundle(dir.file("m.ecotta"), b);
+  auto back = load_bundle(dir.file("m.ecotta"));
+  EXPECT_EQ(back.info.labels, b.info.labels);
+  EXPECT_EQ(back.info.input.mean, b.info.input.mean);
+  EXPECT_EQ(back.info.input.std, b.info.input.std);
+  EXPECT_EQ(back.info.normalization, NormMode::Robust);
+  EXPECT_EQ(back.info.task, Task::Classify);
+  ASSERT_TRUE(back.meta);
+  using Pair = std::pair<torch::nn::Module*, torch::nn::Module*>;
+  for (const Pair& pair : {Pair(b.model.get(), back.model.get()), Pair(b.meta.ptr().get(), back.meta.ptr().get())}) {
+    auto theirs = pair.second->named_parameters(true);
+    for (const auto& p : pair.first->named_parameters(true)) EXPECT_TRUE(torch::equal(p.value(), theirs[p.key()])) << p.key();
+    auto theirs_b = pair.second->named_buffers(true);
+    for (const auto& t : pair.first->named_buffers(true)) EXPECT_TRUE(torch::equal(t.value(), theirs_b[t.key()])) << t.key();
+  }
+  b.model->apply_norm_mode(NormMode::Source);
+  back.model->apply_norm_mode(NormMode::Source);
+  torch::NoGradGuard no_grad;
+  const auto x = torch::randn({2, 3, 32, 32});
+  EXPECT_TRUE(torch::equal(b.model->forward(x), back.model->forward(x)));
+}
+
+TEST(Bundle, LoadedNetworkIsFrozenAndMetaNetworksAreTrainable) {
+  ecotta::testing::TempDir dir;
+  save_bundle(dir.file("m.ecotta"), small_bundle(true));
+  auto back = load_bundle(dir.file("m.ecotta"));
+  for (const auto& p : back.model->parameters()) EXPECT_FALSE(p.requires_grad());
+  for (const auto& p : back.meta->parameters()) EXPECT_TRUE(p.requires_grad());
+}
+
+TEST(Bundle, WithoutMetaNetworksLoadsWithoutThem) {
+  ecotta::testing::TempDir dir;
+  save_bundle(dir.file("m.ecotta"), small_bundle(false));
+  EXPECT_FALSE(load_bundle(dir.file("m.ecotta")).meta);
+}
+
+TEST(Bundle, MissingFileIsAClearError) {
+  expect_bundle_error([] { load_bundle("/nonexistent/model.ecotta"); }, {"/nonexistent/model.ecotta", "cannot open"});
+}
+
+TEST(Bundle, ForeignFileIsRefused) {
+  ecotta::testing::TempDir dir;
+  write_file(dir.file("notes.txt"), "just some text, not a model\n");
+  expect_bundle_error([&] { load_bundle(dir.file("notes.txt")); }, {"notes.txt", "not an ecotta model bundle"});
+}
+
+TEST(Bundle, TruncatedFileIsRefused) {
+  ecotta::testing::TempDir dir;
+  save_bundle(dir.file("m.ecotta"), small_bundle(true));
+  const auto bytes = read_file(dir.file("m.ecotta"));
+  for (double keep : {0.5, 0.9, 0.999}) {
+    write_file(dir.file("cut.ecotta"), bytes.substr(0, static_cast<size_t>(bytes.size() * keep)));
+    expect_bundle_error([&] { load_bundle(dir.file("cut.ecotta")); }, {"cut.ecotta"});
+  }
+}
+
+TEST(Bundle, ZipArchiveThatIsNotABundleIsRefused) {
+  ecotta::testing::TempDir dir;
+  torch::serialize::OutputArchive ar;
+  ar.write("weights", torch::ones({3}), true);
+  ar.save_to(dir.file("other.pt"));
+  expect_bundle_error([&] { load_bundle(dir.file("other.pt")); }, {"other.pt", "not an ecotta model bundle"});
+}
+
+TEST(Bundle, ShapeMismatchNamesTheTensor) {
+  ecotta::testing::TempDir dir;
+  auto b = small_bundle(false);
+  // Describe a narrower network than the weights saved.
+  b.info.arch_json = R"({"name":"wide_resnet","depth":16,"widen":1,"classes":10,"split":[1,1,2,2]})";
+  save_bundle(dir.file("m.ecotta"), b);
+  expect_bundle_error([&] { load_bundle(dir.file("m.ecotta")); }, {"m.ecotta", "shape", "expects"});
+}
+
+TEST(Bundle, SavingReplacesTheFileAtomically) {
+  ecotta::testing::TempDir dir;
+  const auto path = dir.file("m.ecotta");
+  save_bundle(path, small_bundle(false));
+  save_bundle(path, small_bundle(true));
+  EXPECT_TRUE(load_bundle(path).meta);
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    EXPECT_EQ(entry.path().filename(), "m.ecotta") << "left behind: " << entry.path();
+}
