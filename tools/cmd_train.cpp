@@ -22,6 +22,7 @@ struct TrainOptions {
   std::string out;
   train::TrainConfig config;
   TaskDataOptions data;
+  size_t eval_limit = 0;
   int threads = 0;
 };
 
@@ -63,7 +64,7 @@ void run_train(const TrainOptions& o) {
   const auto reports = train::train(target, train_set, bundle.info.input, o.config, true);
 
   std::fprintf(stderr, "evaluating on the clean test split...\n");
-  const auto test_set = load_task_data(task_name, "test", TaskDataOptions{o.data.data_dir, 0, o.data.scene_seed});
+  const auto test_set = load_task_data(task_name, "test", TaskDataOptions{o.data.data_dir, o.eval_limit, o.data.scene_seed});
   bundle.model->apply_norm_mode(model::NormMode::Source);
   const auto fwd = [&](const torch::Tensor& x) { return bundle.model->forward(x); };
   nlohmann::json prov;
@@ -108,6 +109,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--seed", o.config.seed, "Random seed")->capture_default_str();
   cmd->add_option("--device", o.config.device, "cpu or cuda")->capture_default_str();
   cmd->add_option("--checkpoint", o.config.checkpoint_path, "Checkpoint written every epoch; resumed from if present");
+  cmd->add_option("--stop-after", o.config.stop_after,
+                  "Stop after this epoch, keeping the checkpoint (resume later with the same command)");
+  cmd->add_option("--eval-limit", o.eval_limit, "Evaluate on the first N test samples only (default: all)");
   cmd->add_option("--limit", o.data.limit, "Train on the first N samples (N scenes for segmenter)");
   cmd->add_option("--data-dir", o.data.data_dir, "Fashion-MNIST folder (default: $ECOTTA_DATA_DIR or Debian's)");
   cmd->add_option("--threads", o.threads, "Intra-op threads (default: $ECOTTA_THREADS, else all cores)");

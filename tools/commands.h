@@ -12,6 +12,7 @@ void add_train_command(CLI::App& app);
 void add_warmup_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
+void add_import_command(CLI::App& app);
 
 // Commands that draw, corrupt or write video (builds with OpenCV only).
 void add_corrupt_command(CLI::App& app);

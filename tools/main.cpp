@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   ecotta::tools::add_warmup_command(app);
   ecotta::tools::add_eval_command(app);
   ecotta::tools::add_inspect_command(app);
+  ecotta::tools::add_import_command(app);
 #ifdef ECOTTA_WITH_OPENCV
   ecotta::tools::add_corrupt_command(app);
   ecotta::tools::add_preview_command(app);

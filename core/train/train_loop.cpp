@@ -150,6 +150,7 @@ std::vector<EpochReport> train(const TrainTarget& target, const TensorDataset& d
     }
     reports.push_back(r);
     if (!config.checkpoint_path.empty()) save_checkpoint(config.checkpoint_path, *target.checkpoint_module, opt, epoch + 1);
+    if (config.stop_after > 0 && epoch + 1 >= config.stop_after) break;
   }
   return reports;
 }

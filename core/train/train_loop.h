@@ -26,6 +26,7 @@ struct TrainConfig {
   uint64_t seed = 0;
   std::string device = "cpu";   // "cpu" or "cuda" (when LibTorch was built with it)
   std::string checkpoint_path;  // written after every epoch when set; resumed from when present
+  int stop_after = 0;           // > 0: return after this epoch (train in sittings; resume later)
 };
 
 struct EpochReport {

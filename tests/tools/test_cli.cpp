@@ -20,6 +20,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/videoio.hpp>
 
+#include "../support/ecotta_runner.h"
 #include "../support/temp_dir.h"
 #include "data/fashion_mnist.h"
 
@@ -27,32 +28,10 @@ namespace {
 
 using ecotta::testing::TempDir;
 
-std::string ecotta_exe() {
-  const char* exe = std::getenv("ECOTTA_EXE");
-  return exe ? exe : "";
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
-
-// Runs `ecotta ARGS` with stdout and stderr captured.
-Result run_ecotta(const std::string& args, const TempDir& dir) {
-  const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
-  const std::string command = "'" + ecotta_exe() + "' " + args + " >'" + out + "' 2>'" + err + "'";
-  const int raw = std::system(command.c_str());
-  Result r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = read_text(out);
-  r.err = read_text(err);
-  return r;
-}
+using ecotta::testing::ecotta_exe;
+using ecotta::testing::read_text;
+using ecotta::testing::Result;
+using ecotta::testing::run_ecotta;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;

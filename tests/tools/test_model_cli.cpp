@@ -1,0 +1,139 @@
+// `ecotta import`, `inspect`, `eval` and `train` run as a user would, and the
+// shipped bundles checked against models/manifest.json.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "../support/ecotta_runner.h"
+#include "../support/temp_dir.h"
+
+using ecotta::testing::read_text;
+using ecotta::testing::run_ecotta;
+using ecotta::testing::TempDir;
+using nlohmann::json;
+
+#ifndef ECOTTA_SOURCE_DIR
+#error "ECOTTA_SOURCE_DIR must point at the repository"
+#endif
+
+namespace {
+
+std::string repo(const std::string& rel) { return std::string(ECOTTA_SOURCE_DIR) + "/" + rel; }
+
+std::string import_fixture(const TempDir& dir) {
+  const auto r = run_ecotta("import --torchscript '" + repo("models/fixtures/tiny_resnet_scripted.pt") +
+                                "' --partition '" + repo("models/fixtures/tiny_resnet_partition.json") +
+                                "' --labels a,b,c,d,e,f,g,h,i,j --out '" + dir.file("ts.ecotta") + "'",
+                            dir);
+  EXPECT_EQ(r.status, 0) << r.err;
+  return dir.file("ts.ecotta");
+}
+
+}  // namespace
+
+TEST(ModelCli, ImportThenInspectDescribesPartsAndParameters) {
+  TempDir dir;
+  const auto bundle = import_fixture(dir);
+  const auto r = run_ecotta("inspect --model '" + bundle + "' --json '" + dir.file("i.json") + "'", dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = json::parse(read_text(dir.file("i.json")));
+  EXPECT_EQ(j["task"], "classify");
+  EXPECT_EQ(j["classes"], 10);
+  ASSERT_EQ(j["parts"].size(), 4u);
+  EXPECT_EQ(j["parts"][1]["in_shape"], json({8, 32, 32}));
+  EXPECT_EQ(j["parts"][1]["out_shape"], json({16, 16, 16}));
+  EXPECT_GT(j["frozen_params"].get<int64_t>(), 0);
+  EXPECT_GT(j["meta_params"].get<int64_t>(), 0);
+  EXPECT_GT(j["analytic_adapt_bytes"].get<int64_t>(), 0);
+}
+
+TEST(ModelCli, ImportRefusesWrongLabelCountAndTracedModules) {
+  TempDir dir;
+  auto r = run_ecotta("import --torchscript '" + repo("models/fixtures/tiny_resnet_scripted.pt") + "' --partition '" +
+                          repo("models/fixtures/tiny_resnet_partition.json") + "' --labels a,b --out '" +
+                          dir.file("x.ecotta") + "'",
+                      dir);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("10 classes"), std::string::npos) << r.err;
+  r = run_ecotta("import --torchscript '" + repo("models/fixtures/tiny_resnet_traced.pt") + "' --partition '" +
+                     repo("models/fixtures/tiny_resnet_partition.json") + "' --labels a,b,c,d,e,f,g,h,i,j --out '" +
+                     dir.file("x.ecotta") + "'",
+                 dir);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("torch.jit.script"), std::string::npos) << r.err;
+}
+
+TEST(ModelCli, EvalOfAMissingOrForeignModelIsAClearErrorNotACrash) {
+  TempDir dir;
+  auto r = run_ecotta("eval --model /nonexistent/m.ecotta --limit 10", dir);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("/nonexistent/m.ecotta"), std::string::npos) << r.err;
+  std::ofstream(dir.file("junk.ecotta")) << "junk";
+  r = run_ecotta("eval --model '" + dir.file("junk.ecotta") + "' --limit 10", dir);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("not an ecotta model bundle"), std::string::npos) << r.err;
+}
+
+TEST(ModelCli, TrainResumesFromItsCheckpointToTheSameWeights) {
+  // Two epochs in one run, and a run stopped after one epoch then resumed,
+  // give the same network: each epoch's order and augmentation depend on
+  // (seed, epoch), and the checkpoint holds the optimizer's momentum.
+  TempDir dir;
+  const std::string common = " --model wrn-16-2 --limit 256 --batch 64 --seed 7 --threads 1 --eval-limit 100";
+  auto r = run_ecotta("train" + common + " --epochs 2 --out '" + dir.file("a.ecotta") + "'", dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_ecotta("train" + common + " --epochs 2 --stop-after 1 --checkpoint '" + dir.file("c.ckpt") + "' --out '" +
+                     dir.file("tmp.ecotta") + "'",
+                 dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_ecotta("train" + common + " --epochs 2 --checkpoint '" + dir.file("c.ckpt") + "' --out '" +
+                     dir.file("b.ecotta") + "'",
+                 dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("resuming"), std::string::npos) << r.err;
+  const auto ja = run_ecotta("eval --model '" + dir.file("a.ecotta") + "' --limit 300 --json '" + dir.file("a.json") + "'", dir);
+  const auto jb = run_ecotta("eval --model '" + dir.file("b.ecotta") + "' --limit 300 --json '" + dir.file("b.json") + "'", dir);
+  ASSERT_EQ(ja.status, 0);
+  ASSERT_EQ(jb.status, 0);
+  EXPECT_EQ(json::parse(read_text(dir.file("a.json")))["accuracy"], json::parse(read_text(dir.file("b.json")))["accuracy"]);
+}
+
+TEST(ShippedModels, ManifestListsOneDefaultPerTaskWithMatchingChecksums) {
+  const auto manifest = json::parse(read_text(repo("models/manifest.json")));
+  std::map<std::string, int> defaults;
+  ASSERT_TRUE(manifest.is_array());
+  for (const auto& e : manifest) {
+    for (const char* key : {"name", "task", "path", "default", "sha256", "command"}) ASSERT_TRUE(e.contains(key)) << key;
+    if (e["default"].get<bool>()) defaults[e["task"]]++;
+    TempDir dir;
+    const auto r = run_ecotta("info", dir);  // keeps the runner honest about the binary
+    ASSERT_EQ(r.status, 0);
+    const std::string cmd = "sha256sum '" + repo("models/" + e["path"].get<std::string>()) + "' > '" + dir.file("sum") + "'";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << e["path"];
+    EXPECT_EQ(read_text(dir.file("sum")).substr(0, 64), e["sha256"].get<std::string>()) << e["name"];
+  }
+  for (const auto& [task, n] : defaults) EXPECT_EQ(n, 1) << task;
+  EXPECT_EQ(defaults.count("classify"), 1u);
+  EXPECT_EQ(defaults.count("segment"), 1u);
+}
+
+TEST(ShippedModels, EvalReproducesTheManifestFigures) {
+  const auto manifest = json::parse(read_text(repo("models/manifest.json")));
+  for (const auto& e : manifest) {
+    TempDir dir;
+    const auto r = run_ecotta("eval --model '" + repo("models/" + e["path"].get<std::string>()) + "' --json '" +
+                                  dir.file("e.json") + "'",
+                              dir);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto got = json::parse(read_text(dir.file("e.json")));
+    if (e["task"] == "classify") {
+      EXPECT_NEAR(got["accuracy"].get<double>(), e["clean_accuracy"].get<double>(), 5e-4) << e["name"];
+      EXPECT_GE(got["accuracy"].get<double>(), 0.93) << e["name"];
+    } else {
+      EXPECT_NEAR(got["miou"].get<double>(), e["clean_miou"].get<double>(), 5e-4) << e["name"];
+      EXPECT_GE(got["miou"].get<double>(), 0.70) << e["name"];
+    }
+  }
+}
