@@ -24,6 +24,14 @@ std::string to_string(NormMode mode) {
   return "?";
 }
 
+namespace {
+thread_local int t_freeze_depth = 0;
+}
+
+FreezeRobustStats::FreezeRobustStats() { ++t_freeze_depth; }
+FreezeRobustStats::~FreezeRobustStats() { --t_freeze_depth; }
+bool FreezeRobustStats::active() { return t_freeze_depth > 0; }
+
 AdaptiveBatchNorm2dImpl::AdaptiveBatchNorm2dImpl(int64_t channels, double eps, double momentum)
     : eps_(eps), momentum_(momentum) {
   weight = register_parameter("weight", torch::ones({channels}));
@@ -49,7 +57,7 @@ torch::Tensor AdaptiveBatchNorm2dImpl::forward(const torch::Tensor& x) {
     case NormMode::Batch:
       return torch::batch_norm(x, weight, bias, {}, {}, true, 0.0, eps_, false);
     case NormMode::Robust: {
-      {
+      if (!FreezeRobustStats::active()) {
         // Statistics are estimates, not a path for gradients (as in RoTTA).
         torch::NoGradGuard no_grad;
         const auto xd = x.detach();

@@ -36,6 +36,18 @@ class AdaptiveBatchNorm2dImpl : public torch::nn::Module {
 };
 TORCH_MODULE(AdaptiveBatchNorm2d);
 
+// While one exists on a thread, Robust-mode layers on that thread normalize
+// with their current EMA but do not update it: a forward pass that is
+// recomputed during backward must not count its batch twice.
+class FreezeRobustStats {
+ public:
+  FreezeRobustStats();
+  ~FreezeRobustStats();
+  FreezeRobustStats(const FreezeRobustStats&) = delete;
+  FreezeRobustStats& operator=(const FreezeRobustStats&) = delete;
+  static bool active();
+};
+
 // Sets the mode of every AdaptiveBatchNorm2d below `module`.
 void set_norm_mode(torch::nn::Module& module, NormMode mode);
 
