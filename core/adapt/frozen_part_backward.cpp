@@ -48,12 +48,25 @@ struct FrozenPart : public torch::autograd::Function<FrozenPart> {
     // Autograd is off inside a custom function's forward: nothing is recorded.
     return reinterpret_cast<model::PartitionedModel*>(model_ptr)->part(static_cast<size_t>(k), input);
   }
+  // Recomputes the part block by block: first the inputs of its blocks
+  // without autograd, then each block with autograd, last to first, so at
+  // most one block's activations exist at a time.
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_out) {
     auto* m = model_of(ctx);
     const auto k = static_cast<size_t>(ctx->saved_data["k"].toInt());
-    const auto g = recompute_grads(ctx->get_saved_variables(), grad_out[0],
-                                   [&](const tensor_list& in) { return m->part(k, in[0]); });
-    return {g[0], torch::Tensor(), torch::Tensor()};
+    const size_t n = m->part_blocks(k);
+    std::vector<torch::Tensor> inputs{ctx->get_saved_variables()[0]};
+    {
+      torch::NoGradGuard no_grad;
+      model::FreezeRobustStats no_double_count;
+      for (size_t j = 0; j + 1 < n; ++j) inputs.push_back(m->block(k, j, inputs.back()));
+    }
+    torch::Tensor g = grad_out[0];
+    for (size_t j = n; j-- > 0;) {
+      g = recompute_grads({inputs[j]}, g, [&](const tensor_list& in) { return m->block(k, j, in[0]); })[0];
+      inputs[j] = torch::Tensor();
+    }
+    return {g, torch::Tensor(), torch::Tensor()};
   }
 };
 

@@ -17,6 +17,10 @@ Task parse_task(const std::string& name) {
 
 std::string to_string(Task task) { return task == Task::Classify ? "classify" : "segment"; }
 
+size_t PartitionedModel::part_blocks(size_t) const { return 1; }
+
+torch::Tensor PartitionedModel::block(size_t k, size_t, const torch::Tensor& x) { return part(k, x); }
+
 void PartitionedModel::apply_norm_mode(NormMode mode) { set_norm_mode(*this, mode); }
 
 torch::Tensor PartitionedModel::forward(const torch::Tensor& x) {

@@ -20,6 +20,10 @@ class PartitionedModel : public torch::nn::Module {
  public:
   virtual torch::Tensor stem(const torch::Tensor& x) = 0;
   virtual torch::Tensor part(size_t k, const torch::Tensor& x) = 0;
+  // A part as a chain of blocks, so a backward pass can recompute it one
+  // block at a time. By default a part is one block.
+  virtual size_t part_blocks(size_t k) const;
+  virtual torch::Tensor block(size_t k, size_t j, const torch::Tensor& x);
   // `parts` holds every part's output (a segmentation head may use shallow
   // ones as skip connections); `input` gives the output geometry.
   virtual torch::Tensor head(const std::vector<torch::Tensor>& parts, const torch::Tensor& input) = 0;

@@ -91,6 +91,12 @@ torch::Tensor Segmenter::part(size_t k, const torch::Tensor& x) {
   return h;
 }
 
+size_t Segmenter::part_blocks(size_t k) const { return static_cast<size_t>(part_start_.at(k + 1) - part_start_.at(k)); }
+
+torch::Tensor Segmenter::block(size_t k, size_t j, const torch::Tensor& x) {
+  return blocks_[part_start_.at(k) + static_cast<int64_t>(j)]->as<ResidualBlock>()->forward(x);
+}
+
 torch::Tensor Segmenter::head(const std::vector<torch::Tensor>& parts, const torch::Tensor& input) {
   const auto& deep = parts.back();
   // The image-pooling branch: pooled to 1x1, its BN sees one value per map,

@@ -83,6 +83,9 @@ torch::Tensor TorchScriptModel::run(const std::vector<std::string>& names, torch
 
 torch::Tensor TorchScriptModel::stem(const torch::Tensor& x) { return run(spec_.stem, x); }
 torch::Tensor TorchScriptModel::part(size_t k, const torch::Tensor& x) { return run(spec_.parts.at(k), x); }
+torch::Tensor TorchScriptModel::block(size_t k, size_t j, const torch::Tensor& x) {
+  return run({spec_.parts.at(k).at(j)}, x);
+}
 
 torch::Tensor TorchScriptModel::head(const std::vector<torch::Tensor>& parts, const torch::Tensor& input) {
   auto out = run(spec_.head, parts.back());

@@ -31,6 +31,8 @@ class TorchScriptModel : public PartitionedModel {
 
   torch::Tensor stem(const torch::Tensor& x) override;
   torch::Tensor part(size_t k, const torch::Tensor& x) override;
+  size_t part_blocks(size_t k) const override { return spec_.parts.at(k).size(); }
+  torch::Tensor block(size_t k, size_t j, const torch::Tensor& x) override;
   torch::Tensor head(const std::vector<torch::Tensor>& parts, const torch::Tensor& input) override;
   size_t num_parts() const override { return spec_.parts.size(); }
   Task task() const override { return spec_.task; }

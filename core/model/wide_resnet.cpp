@@ -71,6 +71,12 @@ torch::Tensor WideResNet::part(size_t k, const torch::Tensor& x) {
   return h;
 }
 
+size_t WideResNet::part_blocks(size_t k) const { return static_cast<size_t>(part_start_.at(k + 1) - part_start_.at(k)); }
+
+torch::Tensor WideResNet::block(size_t k, size_t j, const torch::Tensor& x) {
+  return blocks_[part_start_.at(k) + static_cast<int64_t>(j)]->as<WideBasicBlock>()->forward(x);
+}
+
 torch::Tensor WideResNet::head(const std::vector<torch::Tensor>& parts, const torch::Tensor&) {
   auto h = torch::relu(bn_(parts.back()));
   h = torch::adaptive_avg_pool2d(h, {1, 1}).flatten(1);

@@ -35,6 +35,8 @@ class WideResNet : public PartitionedModel {
 
   torch::Tensor stem(const torch::Tensor& x) override;
   torch::Tensor part(size_t k, const torch::Tensor& x) override;
+  size_t part_blocks(size_t k) const override;
+  torch::Tensor block(size_t k, size_t j, const torch::Tensor& x) override;
   torch::Tensor head(const std::vector<torch::Tensor>& parts, const torch::Tensor& input) override;
   size_t num_parts() const override { return config_.split.size(); }
   Task task() const override { return Task::Classify; }

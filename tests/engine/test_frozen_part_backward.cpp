@@ -93,10 +93,7 @@ TEST(FrozenPartBackward, StoresFarLessThanPlainAutograd) {
   std::printf("WRN-40-2, peak bytes of one step at batch 16: plain autograd %lld, recomputed frozen parts %lld (%.2fx)\n",
               static_cast<long long>(plain), static_cast<long long>(recomputed),
               static_cast<double>(recomputed) / plain);
-  // Measured 0.56x: the recomputation of the largest part is itself held in
-  // full while its gradient is taken; recomputing block by block inside a
-  // part is the next step towards the paper's ratio.
-  EXPECT_LT(recomputed, plain * 6 / 10);
+  EXPECT_LT(recomputed, plain * 45 / 100);
 }
 
 TEST(EcoTtaLoss, EntropyFilterAndRegularizer) {

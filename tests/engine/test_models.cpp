@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "model/adaptive_batch_norm.h"
+#include "model/bundle.h"
 #include "model/meta_network.h"
 #include "model/model_zoo.h"
 #include "model/segmenter.h"
@@ -185,4 +186,23 @@ TEST(ModelZoo, NamesMapToArchitectures) {
   EXPECT_NE(arch_for("wrn-40-2", 10).find("\"depth\":40"), std::string::npos);
   EXPECT_EQ(task_for("segmenter"), Task::Segment);
   EXPECT_THROW(arch_for("resnet-9000", 10), std::invalid_argument);
+}
+
+TEST(PartitionedModel, ChainingAPartsBlocksGivesThePart) {
+  torch::manual_seed(4);
+  std::vector<std::pair<ModelPtr, int64_t>> models = {
+      {build_model(arch_for("wrn-16-2", 10)), 32}, {build_model(arch_for("segmenter", 11)), 64}};
+  for (auto& [net, size] : models) {
+    net->apply_norm_mode(NormMode::Source);
+    torch::NoGradGuard no_grad;
+    auto h = net->stem(torch::randn({2, 3, size, size}));
+    for (size_t k = 0; k < net->num_parts(); ++k) {
+      auto chained = h;
+      for (size_t j = 0; j < net->part_blocks(k); ++j) chained = net->block(k, j, chained);
+      const auto whole = net->part(k, h);
+      EXPECT_TRUE(torch::equal(chained, whole)) << "part " << k;
+      EXPECT_EQ(static_cast<int64_t>(net->part_blocks(k)), net->partition()[k]);
+      h = whole;
+    }
+  }
 }
