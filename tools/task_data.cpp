@@ -2,6 +2,7 @@
 
 #include "data/fashion_mnist.h"
 #include "data/idx_file.h"
+#include "data/splitmix.h"
 
 #include <torch/torch.h>
 #ifdef ECOTTA_WITH_OPENCV
@@ -37,12 +38,10 @@ train::TensorDataset load_task_data(const std::string& task, const std::string& 
 }
 
 uint64_t sample_seed(uint64_t seed, size_t index) {
-  // splitmix64 of (seed, index): independent streams per sample, so a
-  // sample's corruption does not depend on how many others were asked for.
-  uint64_t z = seed * 0x9E3779B97F4A7C15ull + index + 0x632BE59BD9B4E019ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
+  // Independent streams per sample, so a sample's corruption does not depend
+  // on how many others were asked for. (The constant keeps the seeds that
+  // `ecotta corrupt` has always written.)
+  return data::splitmix64(seed * 0x9E3779B97F4A7C15ull + index + 0x632BE59BD9B4E019ull - 0x9e3779b97f4a7c15ULL);
 }
 
 void corrupt_dataset(train::TensorDataset& data, const std::string& corruption, int severity, uint64_t seed) {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "../corrupt/corruption.h"
+#include "splitmix.h"
 
 namespace ecotta::data {
 namespace {
@@ -18,41 +19,7 @@ constexpr uint64_t kTagCorruption = 0x636f7272ULL;      // "corr"
 
 const char* const kFilePrefix = "file:";
 
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-// A hash of a sequence of values, splitmix64 applied link by link.
-uint64_t hash_of(std::initializer_list<uint64_t> values) {
-  uint64_t h = 0;
-  for (uint64_t v : values) h = splitmix64(h ^ v);
-  return h;
-}
-
-// splitmix64 as a generator: the same numbers on every platform.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    const uint64_t out = splitmix64(state_);
-    state_ += 0x9e3779b97f4a7c15ULL;
-    return out;
-  }
-  double uniform() { return double(next() >> 11) * 0x1.0p-53; }  // [0, 1)
-  size_t below(size_t n) {  // uniform in [0, n), n > 0, without modulo bias
-    const uint64_t limit = -uint64_t(n) % n;
-    uint64_t r;
-    do r = next();
-    while (r < limit);
-    return size_t(r % n);
-  }
-
- private:
-  uint64_t state_;
-};
+using Rng = SplitMixRng;
 
 void shuffle(std::vector<size_t>& v, Rng& rng) {
   for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);

@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "data_error.h"
+#include "splitmix.h"
 
 namespace ecotta::data {
 namespace {
@@ -16,40 +17,7 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 constexpr int kItemClasses = kSceneClasses - 1;
 
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-// A derived seed for the i-th part of something seeded with `seed`.
-uint64_t derive(uint64_t seed, uint64_t i) { return splitmix64(seed ^ splitmix64(i)); }
-
-// splitmix64 as a generator: small, fast and the same on every platform
-// (unlike the standard distributions).
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    const uint64_t out = splitmix64(state_);
-    state_ += 0x9e3779b97f4a7c15ULL;
-    return out;
-  }
-  double uniform() { return double(next() >> 11) * 0x1.0p-53; }  // [0, 1)
-  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
-  size_t below(size_t n) {  // uniform in [0, n), n > 0, without modulo bias
-    const uint64_t limit = -uint64_t(n) % n;
-    uint64_t r;
-    do r = next();
-    while (r < limit);
-    return size_t(r % n);
-  }
-  int between(int lo, int hi) { return lo + static_cast<int>(below(size_t(hi - lo) + 1)); }  // inclusive
-
- private:
-  uint64_t state_;
-};
+using Rng = SplitMixRng;
 
 // A random colour of full saturation range 0.65..1 and value 0.85..1 (HSV),
 // so it stands out from the darker, muted background.
@@ -231,8 +199,8 @@ SceneSet make_scenes(const ImageSet& items28, size_t count, const SceneOptions& 
   out.images.pixels.reserve(count * out.images.image_bytes());
   out.label_maps.pixels.reserve(count * out.label_maps.image_bytes());
   for (size_t i = 0; i < count; ++i) {
-    const cv::Mat background = make_background(options.width, options.height, derive(seed, 2 * i));
-    const std::vector<Placement> placements = random_placements(items28, options, derive(seed, 2 * i + 1));
+    const cv::Mat background = make_background(options.width, options.height, derive_seed(seed, 2 * i));
+    const std::vector<Placement> placements = random_placements(items28, options, derive_seed(seed, 2 * i + 1));
     const Scene scene = compose_scene(items28, placements, background);
     const uint8_t label = dominant_class(scene.labels, items28, placements);
     out.images.push_back(scene.image, label);
