@@ -23,6 +23,7 @@ struct TrainOptions {
   train::TrainConfig config;
   TaskDataOptions data;
   size_t eval_limit = 0;
+  std::string test_images, test_labels;
   int threads = 0;
 };
 
@@ -64,7 +65,7 @@ void run_train(const TrainOptions& o) {
   const auto reports = train::train(target, train_set, bundle.info.input, o.config, true);
 
   std::fprintf(stderr, "evaluating on the clean test split...\n");
-  const auto test_set = load_task_data(task_name, "test", TaskDataOptions{o.data.data_dir, o.eval_limit, o.data.scene_seed});
+  const auto test_set = load_task_data(task_name, "test", TaskDataOptions{o.data.data_dir, o.eval_limit, o.data.scene_seed, o.test_images, o.test_labels});
   bundle.model->apply_norm_mode(model::NormMode::Source);
   const auto fwd = [&](const torch::Tensor& x) { return bundle.model->forward(x); };
   nlohmann::json prov;
@@ -114,6 +115,10 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--eval-limit", o.eval_limit, "Evaluate on the first N test samples only (default: all)");
   cmd->add_option("--limit", o.data.limit, "Train on the first N samples (N scenes for segmenter)");
   cmd->add_option("--data-dir", o.data.data_dir, "Fashion-MNIST folder (default: $ECOTTA_DATA_DIR or Debian's)");
+  cmd->add_option("--images", o.data.images_path, "Train on an external IDX pair instead (with --labels)");
+  cmd->add_option("--labels", o.data.labels_path, "Labels (N) or label maps (N x H x W) for --images");
+  cmd->add_option("--test-images", o.test_images, "Evaluate on an external IDX pair instead (with --test-labels)");
+  cmd->add_option("--test-labels", o.test_labels, "Labels or label maps for --test-images");
   cmd->add_option("--threads", o.threads, "Intra-op threads (default: $ECOTTA_THREADS, else all cores)");
   cmd->callback([] { run_train(o); });
 }

@@ -22,6 +22,7 @@ struct WarmupOptions {
   std::string norm = "batch";
   int64_t eval_batch = 64;
   TaskDataOptions data;
+  std::string test_images, test_labels;
   int threads = 0;
 };
 
@@ -50,7 +51,7 @@ void run_warmup(WarmupOptions o) {
   const auto keep = std::max<int64_t>(o.config.batch, static_cast<int64_t>(o.fraction * source.size()));
   auto gen = at::detail::createCPUGenerator(o.config.seed);
   source = source.index(torch::randperm(source.size(), gen, torch::kInt64).slice(0, 0, std::min(keep, source.size())));
-  const auto test = load_task_data(task, "test", TaskDataOptions{o.data.data_dir, 0, o.data.scene_seed});
+  const auto test = load_task_data(task, "test", TaskDataOptions{o.data.data_dir, 0, o.data.scene_seed, o.test_images, o.test_labels});
   const auto device = train::parse_device(o.config.device);
 
   const double before = evaluate(bundle, false, model::NormMode::Source, test, device, 256);
@@ -108,6 +109,10 @@ void add_warmup_command(CLI::App& app) {
   cmd->add_option("--device", o.config.device, "cpu or cuda")->capture_default_str();
   cmd->add_option("--checkpoint", o.config.checkpoint_path, "Checkpoint written every epoch; resumed from if present");
   cmd->add_option("--data-dir", o.data.data_dir, "Fashion-MNIST folder");
+  cmd->add_option("--images", o.data.images_path, "Warm up on an external IDX pair instead (with --labels)");
+  cmd->add_option("--labels", o.data.labels_path, "Labels (N) or label maps (N x H x W) for --images");
+  cmd->add_option("--test-images", o.test_images, "Evaluate on an external IDX pair instead (with --test-labels)");
+  cmd->add_option("--test-labels", o.test_labels, "Labels or label maps for --test-images");
   cmd->add_option("--threads", o.threads, "Intra-op threads");
   cmd->callback([] { run_warmup(o); });
 }

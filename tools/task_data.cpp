@@ -15,6 +15,16 @@
 namespace ecotta::tools {
 
 train::TensorDataset load_task_data(const std::string& task, const std::string& split, const TaskDataOptions& options) {
+  if (!options.images_path.empty() || !options.labels_path.empty()) {
+    if (options.images_path.empty() || options.labels_path.empty())
+      throw std::invalid_argument("external data needs both an images and a labels IDX file");
+    auto ds = load_idx_pair(options.images_path, options.labels_path, 0, 0);
+    if ((task == "segment") != (ds.targets.dim() == 3))
+      throw std::invalid_argument("'" + options.labels_path + "' holds " +
+                                  (ds.targets.dim() == 3 ? "label maps" : "class labels") + ", not data for task " + task);
+    if (options.limit && options.limit < static_cast<size_t>(ds.size())) ds = ds.slice(0, static_cast<int64_t>(options.limit));
+    return ds;
+  }
   const std::string dir = options.data_dir.empty() ? data::default_data_dir() : options.data_dir;
   const auto which = data::parse_split(split);
   if (task == "classify") {
@@ -66,17 +76,35 @@ train::TensorDataset load_idx_pair(const std::string& images_path, const std::st
                                    int64_t width) {
   auto images = data::read_idx(images_path);
   auto labels = data::read_idx(labels_path);
-  if (images.dims.size() != 4 || images.dims[1] != height || images.dims[2] != width || images.dims[3] != 3)
-    throw std::invalid_argument("'" + images_path + "' must hold N x " + std::to_string(height) + " x " +
-                                std::to_string(width) + " x 3 images for this model");
-  if (labels.dims.size() != 1 || labels.dims[0] != images.dims[0])
-    throw std::invalid_argument("'" + labels_path + "' must hold one label per image of '" + images_path + "' (" +
-                                std::to_string(images.dims[0]) + ")");
+  if (images.dims.size() != 4 || images.dims[3] != 3 || (height && images.dims[1] != height) ||
+      (width && images.dims[2] != width))
+    throw std::invalid_argument("'" + images_path + "' must hold N x " + (height ? std::to_string(height) : "H") +
+                                " x " + (width ? std::to_string(width) : "W") + " x 3 images");
+  const bool maps = labels.dims.size() == 3;
+  if (labels.dims.empty() || labels.dims[0] != images.dims[0] ||
+      (maps ? (labels.dims[1] != images.dims[1] || labels.dims[2] != images.dims[2]) : labels.dims.size() != 1))
+    throw std::invalid_argument("'" + labels_path + "' must hold one label (or one label map of the image size) per image of '" +
+                                images_path + "' (" + std::to_string(images.dims[0]) + ")");
   const auto n = static_cast<int64_t>(images.dims[0]);
+  const int64_t h = images.dims[1], w = images.dims[2];
   train::TensorDataset ds;
-  ds.images = torch::from_blob(images.data.data(), {n, height, width, 3}, torch::kUInt8).clone();
-  ds.targets = torch::from_blob(labels.data.data(), {n}, torch::kUInt8).to(torch::kInt64);
+  ds.images = torch::from_blob(images.data.data(), {n, h, w, 3}, torch::kUInt8).clone();
+  ds.targets = maps ? torch::from_blob(labels.data.data(), {n, h, w}, torch::kUInt8).to(torch::kInt64)
+                    : torch::from_blob(labels.data.data(), {n}, torch::kUInt8).to(torch::kInt64);
   return ds;
+}
+
+void write_idx_pair(const train::TensorDataset& data, const std::string& prefix, bool gzip) {
+  const std::string ext = gzip ? ".idx.gz" : ".idx";
+  data::IdxArray images, labels;
+  for (auto d : data.images.sizes()) images.dims.push_back(static_cast<uint32_t>(d));
+  const auto img = data.images.contiguous();
+  images.data.assign(img.data_ptr<uint8_t>(), img.data_ptr<uint8_t>() + img.numel());
+  for (auto d : data.targets.sizes()) labels.dims.push_back(static_cast<uint32_t>(d));
+  const auto lab = data.targets.to(torch::kUInt8).contiguous();
+  labels.data.assign(lab.data_ptr<uint8_t>(), lab.data_ptr<uint8_t>() + lab.numel());
+  data::write_idx(prefix + "-images" + ext, images);
+  data::write_idx(prefix + "-labels" + ext, labels);
 }
 
 std::string command_line(int argc, char** argv) {

@@ -13,6 +13,9 @@ struct TaskDataOptions {
   std::string data_dir;     // Fashion-MNIST folder; empty = default
   size_t limit = 0;         // first N samples (classification) / N scenes (segmentation); 0 = all / default
   uint64_t scene_seed = 0;  // segmentation only
+  // External IDX files instead (as `ecotta corrupt` or `ecotta scenes` write
+  // them): labels of N (classification) or label maps of N x H x W.
+  std::string images_path, labels_path;
 };
 train::TensorDataset load_task_data(const std::string& task, const std::string& split, const TaskDataOptions& options);
 
@@ -24,9 +27,13 @@ uint64_t sample_seed(uint64_t seed, size_t index);
 void corrupt_dataset(train::TensorDataset& data, const std::string& corruption, int severity, uint64_t seed);
 
 // Reads an external IDX pair in `ecotta corrupt`'s format (N x H x W x 3
-// images, N labels), checking it against the expected input geometry.
+// images, and N labels or N x H x W label maps), checking it against the
+// expected input geometry (0 = any).
 train::TensorDataset load_idx_pair(const std::string& images_path, const std::string& labels_path,
                                    int64_t height, int64_t width);
+
+// Writes PREFIX-images.idx[.gz] and PREFIX-labels.idx[.gz].
+void write_idx_pair(const train::TensorDataset& data, const std::string& prefix, bool gzip);
 
 // Scenes per split when not limited: enough to train and to measure mIoU.
 constexpr size_t kDefaultTrainScenes = 12000;

@@ -2,6 +2,7 @@
 
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>
+#include <torch/version.h>
 
 #include <cstring>
 
@@ -50,9 +51,16 @@ void counting_free(void* p) {
   c10::free_cpu(p);
 }
 
+// LibTorch 2.3 made Allocator::allocate non-const.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+#define ECOTTA_ALLOCATE_CONST
+#else
+#define ECOTTA_ALLOCATE_CONST const
+#endif
+
 class CountingCpuAllocator final : public c10::Allocator {
  public:
-  c10::DataPtr allocate(size_t n) const override {
+  c10::DataPtr allocate(size_t n) ECOTTA_ALLOCATE_CONST override {
     void* p = c10::alloc_cpu(n);
     if (p) note_alloc(p, n);
     return {p, p, &counting_free, c10::Device(c10::DeviceType::CPU)};
