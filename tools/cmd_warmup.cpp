@@ -23,6 +23,7 @@ struct WarmupOptions {
   int64_t eval_batch = 64;
   TaskDataOptions data;
   std::string test_images, test_labels;
+  size_t eval_limit = 0;
   int threads = 0;
 };
 
@@ -51,7 +52,7 @@ void run_warmup(WarmupOptions o) {
   const auto keep = std::max<int64_t>(o.config.batch, static_cast<int64_t>(o.fraction * source.size()));
   auto gen = at::detail::createCPUGenerator(o.config.seed);
   source = source.index(torch::randperm(source.size(), gen, torch::kInt64).slice(0, 0, std::min(keep, source.size())));
-  const auto test = load_task_data(task, "test", TaskDataOptions{o.data.data_dir, 0, o.data.scene_seed, o.test_images, o.test_labels});
+  const auto test = load_task_data(task, "test", TaskDataOptions{o.data.data_dir, o.eval_limit, o.data.scene_seed, o.test_images, o.test_labels});
   const auto device = train::parse_device(o.config.device);
 
   const double before = evaluate(bundle, false, model::NormMode::Source, test, device, 256);
@@ -104,6 +105,7 @@ void add_warmup_command(CLI::App& app) {
   cmd->add_option("--batch", o.config.batch, "Batch size")->capture_default_str();
   cmd->add_option("--norm", o.norm, "How the frozen BN layers normalize, as at test time: batch, robust or source")
       ->capture_default_str();
+  cmd->add_option("--eval-limit", o.eval_limit, "Evaluate on the first N test samples only (default: all)");
   cmd->add_option("--eval-batch", o.eval_batch, "Batch size of the before/after evaluations")->capture_default_str();
   cmd->add_option("--seed", o.config.seed, "Random seed")->capture_default_str();
   cmd->add_option("--device", o.config.device, "cpu or cuda")->capture_default_str();
