@@ -48,7 +48,7 @@ ConvBnReluImpl::ConvBnReluImpl(int64_t in, int64_t out, int64_t kernel, int64_t 
 
 torch::Tensor ConvBnReluImpl::forward(const torch::Tensor& x) { return torch::relu(bn_(conv_(x))); }
 
-Segmenter::Segmenter(const SegmenterConfig& config) : config_(config) {
+Segmenter::Segmenter(const SegmenterConfig& config) {
   const int64_t w = config.width;
   // Stem at stride 2; stages at stride 1, 2, 2 and a dilated stride-1 stage.
   stem_ = register_module("stem", ConvBnRelu(3, w, 3));
@@ -62,13 +62,7 @@ Segmenter::Segmenter(const SegmenterConfig& config) : config_(config) {
       blocks_->push_back(ResidualBlock(in, widths[s], i == 0 ? strides[s] : 1, dilations[s]));
       in = widths[s];
     }
-  validate_partition(config.split, static_cast<int64_t>(blocks_->size()), "segmenter");
-  int64_t start = 0;
-  for (auto c : config.split) {
-    part_start_.push_back(start);
-    start += c;
-  }
-  part_start_.push_back(start);
+  set_partition(config.split, "segmenter");
 
   const int64_t deep = widths[3], mid = 2 * w;
   aspp1_ = register_module("aspp1", ConvBnRelu(deep, mid, 1));
@@ -85,17 +79,7 @@ Segmenter::Segmenter(const SegmenterConfig& config) : config_(config) {
 
 torch::Tensor Segmenter::stem(const torch::Tensor& x) { return F::max_pool2d(stem_(x), F::MaxPool2dFuncOptions(2)); }
 
-torch::Tensor Segmenter::part(size_t k, const torch::Tensor& x) {
-  auto h = x;
-  for (int64_t i = part_start_.at(k); i < part_start_.at(k + 1); ++i) h = blocks_[i]->as<ResidualBlock>()->forward(h);
-  return h;
-}
-
-size_t Segmenter::part_blocks(size_t k) const { return static_cast<size_t>(part_start_.at(k + 1) - part_start_.at(k)); }
-
-torch::Tensor Segmenter::block(size_t k, size_t j, const torch::Tensor& x) {
-  return blocks_[part_start_.at(k) + static_cast<int64_t>(j)]->as<ResidualBlock>()->forward(x);
-}
+torch::Tensor Segmenter::run_block(int64_t i, const torch::Tensor& x) { return blocks_[i]->as<ResidualBlock>()->forward(x); }
 
 torch::Tensor Segmenter::head(const std::vector<torch::Tensor>& parts, const torch::Tensor& input) {
   const auto& deep = parts.back();

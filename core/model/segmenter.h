@@ -3,7 +3,7 @@
 #include <torch/nn/modules/conv.h>
 
 #include "adaptive_batch_norm.h"
-#include "partitioned_model.h"
+#include "block_chain_model.h"
 
 namespace ecotta::model {
 
@@ -39,24 +39,19 @@ class ConvBnReluImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ConvBnRelu);
 
-class Segmenter : public PartitionedModel {
+class Segmenter : public BlockChainModel {
  public:
   explicit Segmenter(const SegmenterConfig& config);
 
   torch::Tensor stem(const torch::Tensor& x) override;
-  torch::Tensor part(size_t k, const torch::Tensor& x) override;
-  size_t part_blocks(size_t k) const override;
-  torch::Tensor block(size_t k, size_t j, const torch::Tensor& x) override;
   torch::Tensor head(const std::vector<torch::Tensor>& parts, const torch::Tensor& input) override;
-  size_t num_parts() const override { return config_.split.size(); }
   Task task() const override { return Task::Segment; }
-  std::vector<int64_t> partition() const override { return config_.split; }
+
+ protected:
+  torch::Tensor run_block(int64_t i, const torch::Tensor& x) override;
 
  private:
-  SegmenterConfig config_;
-  std::vector<int64_t> part_start_;
   ConvBnRelu stem_{nullptr};
-  torch::nn::ModuleList blocks_{nullptr};
   ConvBnRelu aspp1_{nullptr}, aspp2_{nullptr}, aspp3_{nullptr}, pool_proj_{nullptr}, aspp_proj_{nullptr};
   ConvBnRelu low_proj_{nullptr}, fuse_{nullptr};
   torch::nn::Conv2d classifier_{nullptr};

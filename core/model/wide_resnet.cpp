@@ -31,7 +31,7 @@ torch::Tensor WideBasicBlockImpl::forward(const torch::Tensor& x) {
   return (equal_in_out_ ? x : shortcut_(a)) + out;
 }
 
-WideResNet::WideResNet(const WideResNetConfig& config) : config_(config) {
+WideResNet::WideResNet(const WideResNetConfig& config) {
   if ((config.depth - 4) % 6 != 0 || config.depth < 10)
     throw std::invalid_argument("WideResNet depth must be 6n+4 (e.g. 16, 28, 40), got " +
                                 std::to_string(config.depth));
@@ -47,14 +47,8 @@ WideResNet::WideResNet(const WideResNetConfig& config) : config_(config) {
   bn_ = register_module("bn", AdaptiveBatchNorm2d(widths[3]));
   fc_ = register_module("fc", torch::nn::Linear(widths[3], config.classes));
 
-  validate_partition(config.split, num_blocks(), "WRN-" + std::to_string(config.depth) + "-" +
+  set_partition(config.split, "WRN-" + std::to_string(config.depth) + "-" +
                                                      std::to_string(config.widen));
-  int64_t start = 0;
-  for (auto c : config.split) {
-    part_start_.push_back(start);
-    start += c;
-  }
-  part_start_.push_back(start);
 
   // He initialisation for convolutions, as in the reference implementation.
   for (auto& m : modules(false))
@@ -65,17 +59,7 @@ WideResNet::WideResNet(const WideResNetConfig& config) : config_(config) {
 
 torch::Tensor WideResNet::stem(const torch::Tensor& x) { return conv1_(x); }
 
-torch::Tensor WideResNet::part(size_t k, const torch::Tensor& x) {
-  auto h = x;
-  for (int64_t i = part_start_.at(k); i < part_start_.at(k + 1); ++i) h = blocks_[i]->as<WideBasicBlock>()->forward(h);
-  return h;
-}
-
-size_t WideResNet::part_blocks(size_t k) const { return static_cast<size_t>(part_start_.at(k + 1) - part_start_.at(k)); }
-
-torch::Tensor WideResNet::block(size_t k, size_t j, const torch::Tensor& x) {
-  return blocks_[part_start_.at(k) + static_cast<int64_t>(j)]->as<WideBasicBlock>()->forward(x);
-}
+torch::Tensor WideResNet::run_block(int64_t i, const torch::Tensor& x) { return blocks_[i]->as<WideBasicBlock>()->forward(x); }
 
 torch::Tensor WideResNet::head(const std::vector<torch::Tensor>& parts, const torch::Tensor&) {
   auto h = torch::relu(bn_(parts.back()));

@@ -4,7 +4,7 @@
 #include <torch/nn/modules/linear.h>
 
 #include "adaptive_batch_norm.h"
-#include "partitioned_model.h"
+#include "block_chain_model.h"
 
 namespace ecotta::model {
 
@@ -29,26 +29,19 @@ class WideBasicBlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(WideBasicBlock);
 
-class WideResNet : public PartitionedModel {
+class WideResNet : public BlockChainModel {
  public:
   explicit WideResNet(const WideResNetConfig& config);
 
   torch::Tensor stem(const torch::Tensor& x) override;
-  torch::Tensor part(size_t k, const torch::Tensor& x) override;
-  size_t part_blocks(size_t k) const override;
-  torch::Tensor block(size_t k, size_t j, const torch::Tensor& x) override;
   torch::Tensor head(const std::vector<torch::Tensor>& parts, const torch::Tensor& input) override;
-  size_t num_parts() const override { return config_.split.size(); }
   Task task() const override { return Task::Classify; }
-  std::vector<int64_t> partition() const override { return config_.split; }
 
-  int64_t num_blocks() const { return static_cast<int64_t>(blocks_->size()); }
+ protected:
+  torch::Tensor run_block(int64_t i, const torch::Tensor& x) override;
 
  private:
-  WideResNetConfig config_;
-  std::vector<int64_t> part_start_;
   torch::nn::Conv2d conv1_{nullptr};
-  torch::nn::ModuleList blocks_{nullptr};
   AdaptiveBatchNorm2d bn_{nullptr};
   torch::nn::Linear fc_{nullptr};
 };
