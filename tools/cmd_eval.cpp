@@ -11,8 +11,8 @@
 #include "model/bundle.h"
 #include "runtime/torch_runtime.h"
 #include "task_data.h"
-#include "train/evaluate.h"
-#include "train/warmup.h"
+#include "train/bundle_eval.h"
+#include "train/train_loop.h"
 
 namespace ecotta::tools {
 namespace {
@@ -55,18 +55,14 @@ void run_eval(const EvalOptions& o) {
   }
   if (o.corruption != "clean") corrupt_dataset(ds, o.corruption, o.severity, o.seed);
 
-  const auto device = train::parse_device(o.device);
-  bundle.model->to(device);
-  if (bundle.meta) bundle.meta->to(device);
-  const auto fwd = train::bundle_forward(bundle, use_meta, norm);
+  const double value = train::evaluate_bundle(bundle, use_meta, norm, ds, train::parse_device(o.device), batch);
   nlohmann::json out;
   if (bundle.info.task == model::Task::Classify) {
-    const double acc = train::accuracy(fwd, ds, bundle.info.input, device, batch);
+    const double acc = value;
     out["accuracy"] = acc;
     std::printf("accuracy %.4f (error %.2f%%) on %lld images\n", acc, 100 * (1 - acc), static_cast<long long>(ds.size()));
   } else {
-    const double miou =
-        train::mean_iou(fwd, ds, bundle.info.input, static_cast<int64_t>(bundle.info.labels.size()), device, batch);
+    const double miou = value;
     out["miou"] = miou;
     std::printf("mIoU %.4f on %lld scenes\n", miou, static_cast<long long>(ds.size()));
   }

@@ -11,7 +11,7 @@
 #include "model/model_zoo.h"
 #include "runtime/torch_runtime.h"
 #include "task_data.h"
-#include "train/evaluate.h"
+#include "train/bundle_eval.h"
 #include "train/train_loop.h"
 
 namespace ecotta::tools {
@@ -66,8 +66,6 @@ void run_train(const TrainOptions& o) {
 
   std::fprintf(stderr, "evaluating on the clean test split...\n");
   const auto test_set = load_task_data(task_name, "test", TaskDataOptions{o.data.data_dir, o.eval_limit, o.data.scene_seed, o.test_images, o.test_labels});
-  bundle.model->apply_norm_mode(model::NormMode::Source);
-  const auto fwd = [&](const torch::Tensor& x) { return bundle.model->forward(x); };
   nlohmann::json prov;
   prov["command"] = remembered_command_line();
   prov["seed"] = o.config.seed;
@@ -80,17 +78,19 @@ void run_train(const TrainOptions& o) {
                                                : "fashion scenes 64x64 from the Fashion-MNIST train split";
   for (const auto& r : reports)
     prov["epoch_log"].push_back({{"epoch", r.epoch}, {"loss", r.loss}, {"train_accuracy", r.accuracy}, {"seconds", r.seconds}});
+  // The trained network as it ships: source statistics, no meta networks.
+  const double figure = train::evaluate_bundle(bundle, false, model::NormMode::Source, test_set, device,
+                                               task == model::Task::Classify ? 256 : 64);
   if (task == model::Task::Classify) {
-    const double acc = train::accuracy(fwd, test_set, bundle.info.input, device);
+    const double acc = figure;
     prov["clean_accuracy"] = acc;
     std::printf("clean test accuracy: %.2f%% (%lld images)\n", 100 * acc, static_cast<long long>(test_set.size()));
   } else {
-    const double miou = train::mean_iou(fwd, test_set, bundle.info.input, 11, device);
+    const double miou = figure;
     prov["clean_miou"] = miou;
     std::printf("clean test mIoU: %.4f (%lld scenes)\n", miou, static_cast<long long>(test_set.size()));
   }
   bundle.info.provenance_json = prov.dump();
-  bundle.model->to(torch::kCPU);
   model::freeze(*bundle.model);
   model::save_bundle(o.out, bundle);
   std::printf("wrote %s\n", o.out.c_str());

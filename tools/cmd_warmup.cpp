@@ -9,7 +9,7 @@
 #include "model/bundle.h"
 #include "runtime/torch_runtime.h"
 #include "task_data.h"
-#include "train/evaluate.h"
+#include "train/bundle_eval.h"
 #include "train/warmup.h"
 
 namespace ecotta::tools {
@@ -27,19 +27,6 @@ struct WarmupOptions {
   int threads = 0;
 };
 
-double evaluate(model::Bundle& b, bool use_meta, model::NormMode norm, const train::TensorDataset& test,
-                torch::Device device, int64_t batch) {
-  b.model->to(device);
-  if (b.meta) b.meta->to(device);
-  const auto fwd = train::bundle_forward(b, use_meta, norm);
-  const double v = b.info.task == model::Task::Classify
-                       ? train::accuracy(fwd, test, b.info.input, device, batch)
-                       : train::mean_iou(fwd, test, b.info.input, static_cast<int64_t>(b.info.labels.size()), device, batch);
-  b.model->to(torch::kCPU);
-  if (b.meta) b.meta->to(torch::kCPU);
-  return v;
-}
-
 void run_warmup(WarmupOptions o) {
   runtime::configure_threads(o.threads);
   torch::manual_seed(o.config.seed);
@@ -55,13 +42,13 @@ void run_warmup(WarmupOptions o) {
   const auto test = load_task_data(task, "test", TaskDataOptions{o.data.data_dir, o.eval_limit, o.data.scene_seed, o.test_images, o.test_labels});
   const auto device = train::parse_device(o.config.device);
 
-  const double before = evaluate(bundle, false, model::NormMode::Source, test, device, 256);
-  const double before_norm = evaluate(bundle, false, norm, test, device, o.eval_batch);
+  const double before = train::evaluate_bundle(bundle, false, model::NormMode::Source, test, device, 256);
+  const double before_norm = train::evaluate_bundle(bundle, false, norm, test, device, o.eval_batch);
   bundle.meta = nullptr;  // fresh meta networks, as in the paper
   std::fprintf(stderr, "warming up meta networks on %lld source samples, %d epochs, frozen BN mode '%s'\n",
                static_cast<long long>(source.size()), o.config.epochs, o.norm.c_str());
   const auto reports = train::warm_up(bundle, source, o.config, norm, true);
-  const double after = evaluate(bundle, true, norm, test, device, o.eval_batch);
+  const double after = train::evaluate_bundle(bundle, true, norm, test, device, o.eval_batch);
 
   const char* metric = bundle.info.task == model::Task::Classify ? "accuracy" : "mIoU";
   std::printf("clean test %s: original network %.4f (source BN), %.4f (%s BN); with warmed-up meta networks %.4f\n",

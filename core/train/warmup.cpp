@@ -26,16 +26,4 @@ std::vector<EpochReport> warm_up(model::Bundle& bundle, const TensorDataset& sou
   return reports;
 }
 
-std::function<torch::Tensor(const torch::Tensor&)> bundle_forward(model::Bundle& bundle, bool use_meta,
-                                                                   model::NormMode norm) {
-  bundle.model->apply_norm_mode(norm);
-  if (use_meta && bundle.meta) {
-    // Meta BN layers learned running statistics in warm-up; at test time they
-    // normalize like the rest of the network.
-    model::set_norm_mode(*bundle.meta, norm);
-    return [&bundle](const torch::Tensor& x) { return model::forward_with_meta(*bundle.model, *bundle.meta, x); };
-  }
-  return [&bundle](const torch::Tensor& x) { return bundle.model->forward(x); };
-}
-
 }  // namespace ecotta::train

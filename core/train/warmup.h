@@ -12,9 +12,4 @@ namespace ecotta::train {
 std::vector<EpochReport> warm_up(model::Bundle& bundle, const TensorDataset& source, const TrainConfig& config,
                                  model::NormMode norm, bool progress);
 
-// The network of a bundle as a forward function for evaluation: with its
-// meta networks when `use_meta` (and present), every BN layer in `norm`.
-std::function<torch::Tensor(const torch::Tensor&)> bundle_forward(model::Bundle& bundle, bool use_meta,
-                                                                   model::NormMode norm);
-
 }  // namespace ecotta::train
