@@ -6,55 +6,46 @@
 
 #include "adapted_forward.h"
 #include "ecotta_loss.h"
+#include "model_utils.h"
 
 namespace ecotta::adapt {
-namespace {
-
-std::vector<torch::Tensor> meta_state(torch::nn::Module& meta) {
-  std::vector<torch::Tensor> state;
-  for (const auto& p : meta.parameters()) state.push_back(p);
-  for (const auto& b : meta.buffers()) state.push_back(b);
-  return state;
-}
-
-}  // namespace
 
 EcoTtaMethod::EcoTtaMethod(model::Bundle& bundle, const EcoTtaConfig& config) : bundle_(bundle), config_(config) {
   if (!bundle_.meta) throw std::invalid_argument("EcoTTA needs a bundle with warmed-up meta networks (ecotta warmup)");
+  if (config_.first_trained_part >= bundle_.meta->size())
+    throw std::invalid_argument("EcoTTA: first_trained_part " + std::to_string(config_.first_trained_part) +
+                                " leaves none of the " + std::to_string(bundle_.meta->size()) + " parts to train");
   model::freeze(*bundle_.model);
   bundle_.model->apply_norm_mode(bundle_.info.normalization);
   model::set_norm_mode(*bundle_.meta, bundle_.info.normalization);
-  for (const auto& t : meta_state(*bundle_.meta)) initial_state_.push_back(t.detach().clone());
-  reset();
+  for (size_t k = 0; k < bundle_.meta->size(); ++k) set_trainable(bundle_.meta->block(k), k >= config_.first_trained_part);
+  remember_initial_state();
 }
 
-std::vector<torch::Tensor> EcoTtaMethod::trainable_parameters() { return bundle_.meta->parameters(); }
-
-void EcoTtaMethod::reset() {
-  torch::NoGradGuard no_grad;
-  const auto state = meta_state(*bundle_.meta);
-  for (size_t i = 0; i < state.size(); ++i) state[i].copy_(initial_state_[i]);
-  optimizer_ = std::make_unique<torch::optim::SGD>(
-      trainable_parameters(), torch::optim::SGDOptions(config_.lr).momentum(config_.momentum));
+std::vector<torch::Tensor> EcoTtaMethod::trainable_parameters() {
+  std::vector<torch::Tensor> out;
+  for (size_t k = config_.first_trained_part; k < bundle_.meta->size(); ++k)
+    for (const auto& p : bundle_.meta->block(k).parameters()) out.push_back(p);
+  return out;
 }
 
-torch::Tensor EcoTtaMethod::forward_and_adapt(const torch::Tensor& x) {
+std::vector<torch::Tensor> EcoTtaMethod::state() { return parameters_and_buffers(*bundle_.meta); }
+
+std::unique_ptr<torch::optim::Optimizer> EcoTtaMethod::make_optimizer() {
+  return std::make_unique<torch::optim::SGD>(trainable_parameters(),
+                                             torch::optim::SGDOptions(config_.lr).momentum(config_.momentum));
+}
+
+int64_t EcoTtaMethod::extra_persistent_bytes() { return tensor_bytes(parameters_and_buffers(*bundle_.meta)); }
+
+Method::Step EcoTtaMethod::compute(const torch::Tensor& x) {
   std::vector<torch::Tensor> frozen, adapted;
-  const auto logits = forward_for_adaptation(*bundle_.model, *bundle_.meta, x, &frozen, &adapted);
-  const auto loss = ecotta_loss(logits, frozen, adapted, config_.lambda, config_.entropy_margin);
-  optimizer_->zero_grad();
-  bool finite = std::isfinite(loss.total.item<double>());
-  if (finite) {
-    loss.total.backward();
-    for (const auto& p : trainable_parameters())
-      if (p.grad().defined() && !torch::isfinite(p.grad()).all().item<bool>()) finite = false;
-  }
-  // A non-finite step never reaches the parameters.
-  if (finite)
-    optimizer_->step();
-  else
-    ++skipped_;
-  return logits.detach();
+  auto logits = forward_for_adaptation(*bundle_.model, *bundle_.meta, x, &frozen, &adapted, config_.first_trained_part);
+  // Parts that do not train contribute no regularizer term.
+  frozen.erase(frozen.begin(), frozen.begin() + static_cast<std::ptrdiff_t>(config_.first_trained_part));
+  adapted.erase(adapted.begin(), adapted.begin() + static_cast<std::ptrdiff_t>(config_.first_trained_part));
+  auto loss = ecotta_loss(logits, frozen, adapted, config_.lambda, config_.entropy_margin);
+  return {logits, loss.total};
 }
 
 }  // namespace ecotta::adapt

@@ -1,8 +1,6 @@
 #pragma once
 #include <memory>
 
-#include <torch/optim/sgd.h>
-
 #include "method.h"
 #include "model/bundle.h"
 
@@ -18,6 +16,10 @@ struct EcoTtaConfig {
   double momentum = 0.9;
   double lambda = 0.5;
   double entropy_margin = 0.4;  // H0 = margin * ln(C)
+  // Meta networks of parts before this one still run but do not train: the
+  // memory cap's way to adapt only the deeper parts, whose activations are
+  // smallest. 0 = all parts train.
+  size_t first_trained_part = 0;
 };
 
 class EcoTtaMethod : public Method {
@@ -27,19 +29,19 @@ class EcoTtaMethod : public Method {
   EcoTtaMethod(model::Bundle& bundle, const EcoTtaConfig& config);
 
   std::string name() const override { return "ecotta"; }
-  torch::Tensor forward_and_adapt(const torch::Tensor& x) override;
   std::vector<torch::Tensor> trainable_parameters() override;
-  void reset() override;
 
-  // Steps skipped because the loss or a gradient was not finite.
-  int64_t skipped_steps() const { return skipped_; }
+ protected:
+  Step compute(const torch::Tensor& x) override;
+  std::vector<torch::Tensor> state() override;
+  std::unique_ptr<torch::optim::Optimizer> make_optimizer() override;
+  int64_t optimizer_slots() const override { return config_.momentum > 0 ? 1 : 0; }
+  // The meta networks themselves: memory the source model does not need.
+  int64_t extra_persistent_bytes() override;
 
  private:
   model::Bundle& bundle_;
   EcoTtaConfig config_;
-  std::unique_ptr<torch::optim::SGD> optimizer_;
-  std::vector<torch::Tensor> initial_state_;  // meta parameters and buffers at construction
-  int64_t skipped_ = 0;
 };
 
 }  // namespace ecotta::adapt

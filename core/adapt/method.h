@@ -1,25 +1,93 @@
 #pragma once
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <torch/types.h>
 
+#include "reset_rule.h"
+
+namespace torch::optim {
+class Optimizer;
+}
+
 namespace ecotta::adapt {
 
 // A test-time adaptation method: it states how it configures the model,
 // which parameters it trains, and its forward-and-adapt step. Every method
-// (source, norm, tent, eata, cotta, ecotta) implements this one interface so
-// they are compared on identical plumbing.
+// (source, norm, tent, eata, cotta, ecotta) derives from this one class, so
+// they share the loop: the guarded update, reset, the reset rule, state
+// save/restore and memory accounting. Derived constructors configure the
+// model and end with remember_initial_state().
 class Method {
  public:
-  virtual ~Method() = default;
+  virtual ~Method();
   virtual std::string name() const = 0;
-  // Predictions (logits) for the batch; adapts on it as the method does.
-  virtual torch::Tensor forward_and_adapt(const torch::Tensor& x) = 0;
+
+  // Predictions (logits) for the batch, after which the method adapts on it.
+  // An update whose loss, gradients or resulting parameters are not finite
+  // is dropped and the state before it restored.
+  torch::Tensor forward_and_adapt(const torch::Tensor& x);
+
   // The parameters the method updates (empty for source and norm).
-  virtual std::vector<torch::Tensor> trainable_parameters() = 0;
-  // Back to the state the method started from.
-  virtual void reset() = 0;
+  virtual std::vector<torch::Tensor> trainable_parameters() { return {}; }
+  int64_t trainable_count();
+
+  // Back to the state the method started from (warmed-up meta networks,
+  // source model, fresh optimizer).
+  void reset();
+
+  // The adapted state (every tensor adaptation changes) to/from a file;
+  // saving is atomic (temp file + rename). Loading checks the file holds
+  // this method's state for this model; optimizer moments restart.
+  void save_state(const std::string& path);
+  void load_state(const std::string& path);
+
+  // Bytes the method keeps between steps beyond the frozen model: optimizer
+  // moments, reset copies, teacher/anchor models, Fisher weights.
+  int64_t persistent_bytes();
+
+  int64_t steps() const { return steps_; }
+  int64_t skipped_steps() const { return skipped_; }
+  int64_t resets() const { return resets_; }
+  ResetRule& reset_rule() { return rule_; }
+
+ protected:
+  struct Step {
+    torch::Tensor prediction;  // what the method reports for the batch
+    torch::Tensor loss;        // undefined: nothing to train on this batch
+  };
+  virtual Step compute(const torch::Tensor& x) = 0;
+  // After a parameter update went through (teacher EMA, stochastic restore).
+  virtual void after_update() {}
+  // Every tensor adaptation changes, in a fixed order.
+  virtual std::vector<torch::Tensor> state() = 0;
+  virtual std::unique_ptr<torch::optim::Optimizer> make_optimizer() { return nullptr; }
+  // Moment tensors the optimizer keeps per trainable parameter (SGD with
+  // momentum 1, Adam 2).
+  virtual int64_t optimizer_slots() const { return 0; }
+  // Tensors the method owns beyond state() and its reset copy.
+  virtual int64_t extra_persistent_bytes() { return 0; }
+  // Puts state() back to its initial values; by default from a copy taken
+  // by remember_initial_state(). Methods that keep the source model anyway
+  // (CoTTA's anchor) restore from it instead and keep no copy.
+  virtual bool keeps_initial_copy() const { return true; }
+  virtual void restore_initial();
+
+  void remember_initial_state();
+
+ private:
+  bool update(const torch::Tensor& loss);
+  void clear_grads();
+
+  std::vector<torch::Tensor> initial_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  ResetRule rule_;
+  int64_t steps_ = 0, skipped_ = 0, resets_ = 0;
 };
+
+// Sum of the tensors' storage bytes.
+int64_t tensor_bytes(const std::vector<torch::Tensor>& tensors);
 
 }  // namespace ecotta::adapt

@@ -4,6 +4,7 @@
 #include "adapt/ecotta_method.h"
 #include "model/bundle.h"
 #include "model/model_zoo.h"
+#include "small_bundle.h"
 
 #include <opencv2/core.hpp>
 
@@ -13,34 +14,9 @@
 
 using namespace ecotta;
 
-namespace {
-
-model::Bundle small_warm_bundle() {
-  torch::manual_seed(11);
-  model::Bundle b;
-  b.info.arch_json = model::arch_for("wrn-16-2", 10);
-  for (int i = 0; i < 10; ++i) b.info.labels.push_back(std::to_string(i));
-  b.info.normalization = model::NormMode::Batch;
-  b.model = model::build_model(b.info.arch_json);
-  model::attach_meta_networks(b);
-  return b;
-}
-
-std::vector<torch::Tensor> snapshot(torch::nn::Module& m) {
-  std::vector<torch::Tensor> out;
-  for (const auto& p : m.parameters()) out.push_back(p.detach().clone());
-  for (const auto& b : m.buffers()) out.push_back(b.detach().clone());
-  return out;
-}
-
-bool all_equal(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!torch::equal(a[i], b[i])) return false;
-  return true;
-}
-
-}  // namespace
+using test_support::all_equal;
+using test_support::small_warm_bundle;
+using test_support::snapshot;
 
 TEST(EcoTtaMethod, FrozenNetworkIsBitIdenticalAfterAThousandSteps) {
   auto bundle = small_warm_bundle();

@@ -1,0 +1,148 @@
+#include "method.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <torch/optim/optimizer.h>
+#include <torch/serialize.h>
+#include <torch/torch.h>
+
+#include "data/atomic_file.h"
+#include "ecotta_loss.h"
+
+namespace ecotta::adapt {
+
+int64_t tensor_bytes(const std::vector<torch::Tensor>& tensors) {
+  int64_t bytes = 0;
+  for (const auto& t : tensors)
+    if (t.defined()) bytes += t.numel() * static_cast<int64_t>(t.element_size());
+  return bytes;
+}
+
+Method::~Method() = default;
+
+int64_t Method::trainable_count() {
+  int64_t n = 0;
+  for (const auto& p : trainable_parameters()) n += p.numel();
+  return n;
+}
+
+void Method::remember_initial_state() {
+  if (keeps_initial_copy()) {
+    initial_.clear();
+    for (const auto& t : state()) initial_.push_back(t.detach().clone());
+  }
+  optimizer_ = make_optimizer();
+}
+
+void Method::restore_initial() {
+  torch::NoGradGuard no_grad;
+  const auto now = state();
+  for (size_t i = 0; i < now.size(); ++i) now[i].copy_(initial_[i]);
+}
+
+void Method::reset() {
+  clear_grads();
+  restore_initial();
+  optimizer_ = make_optimizer();  // momentum from before the reset would undo it
+  rule_.restart();
+  ++resets_;
+}
+
+void Method::clear_grads() {
+  // Gradients are freed, not zeroed: they exist only during a step, so the
+  // step's peak counts them and nothing lingers between steps.
+  for (auto& p : trainable_parameters()) p.mutable_grad().reset();
+}
+
+torch::Tensor Method::forward_and_adapt(const torch::Tensor& x) {
+  ++steps_;
+  clear_grads();
+  auto step = compute(x);
+  bool dropped = false;
+  if (step.loss.defined() && step.loss.requires_grad()) dropped = !update(step.loss);
+  clear_grads();
+  auto prediction = step.prediction.detach();
+  const double entropy = softmax_entropy(prediction).mean().item<double>() /
+                         std::log(static_cast<double>(std::max<int64_t>(prediction.size(1), 2)));
+  if (rule_.observe(entropy, dropped)) reset();
+  return prediction;
+}
+
+bool Method::update(const torch::Tensor& loss) {
+  if (!std::isfinite(loss.item<double>())) {
+    ++skipped_;
+    return false;
+  }
+  loss.backward();
+  const auto params = trainable_parameters();
+  for (const auto& p : params)
+    if (p.grad().defined() && !torch::isfinite(p.grad()).all().item<bool>()) {
+      ++skipped_;
+      return false;
+    }
+  std::vector<torch::Tensor> before;
+  for (const auto& p : params) before.push_back(p.detach().clone());
+  optimizer_->step();
+  for (const auto& p : params)
+    if (!torch::isfinite(p).all().item<bool>()) {
+      // Finite gradients can still overflow a parameter: put them all back.
+      torch::NoGradGuard no_grad;
+      for (size_t i = 0; i < params.size(); ++i) params[i].copy_(before[i]);
+      ++skipped_;
+      return false;
+    }
+  after_update();
+  return true;
+}
+
+int64_t Method::persistent_bytes() {
+  int64_t trainable = 0;
+  for (const auto& p : trainable_parameters()) trainable += p.numel() * static_cast<int64_t>(p.element_size());
+  return tensor_bytes(initial_) + optimizer_slots() * trainable + extra_persistent_bytes();
+}
+
+void Method::save_state(const std::string& path) {
+  std::vector<torch::Tensor> tensors;
+  for (const auto& t : state()) tensors.push_back(t.detach());
+  std::ostringstream bytes;
+  torch::save(tensors, bytes);
+  std::ostringstream tagged;
+  const std::string tag = "ecotta-state:" + name() + "\n";
+  tagged << tag << bytes.str();
+  const auto text = tagged.str();
+  data::write_file_atomically(path, text.data(), text.size());
+}
+
+void Method::load_state(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot open the adapted-state file");
+  std::string tag;
+  std::getline(in, tag);
+  if (tag != "ecotta-state:" + name())
+    throw std::runtime_error(path + ": not a saved state of method '" + name() + "'");
+  // torch::load reads a zip archive and wants a stream that starts with it.
+  std::istringstream archive(std::string(std::istreambuf_iterator<char>(in), {}));
+  std::vector<torch::Tensor> tensors;
+  try {
+    torch::load(tensors, archive);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(path + ": the adapted-state file is damaged or truncated");
+  }
+  const auto now = state();
+  if (tensors.size() != now.size())
+    throw std::runtime_error(path + ": holds " + std::to_string(tensors.size()) + " tensors, this model's " + name() +
+                             " state has " + std::to_string(now.size()));
+  for (size_t i = 0; i < now.size(); ++i)
+    if (!tensors[i].sizes().equals(now[i].sizes()) || tensors[i].scalar_type() != now[i].scalar_type())
+      throw std::runtime_error(path + ": tensor " + std::to_string(i) + " does not match this model");
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < now.size(); ++i) now[i].copy_(tensors[i]);
+  clear_grads();
+  optimizer_ = make_optimizer();
+  rule_.restart();
+}
+
+}  // namespace ecotta::adapt

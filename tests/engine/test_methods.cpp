@@ -1,0 +1,276 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+
+#include "adapt/methods.h"
+#include "adapt/model_utils.h"
+#include "adapt/reset_rule.h"
+#include "small_bundle.h"
+
+using namespace ecotta;
+using test_support::all_equal;
+using test_support::small_warm_bundle;
+using test_support::snapshot;
+
+namespace {
+
+// Inputs a random network is confident about would be luck; these are
+// shaped like normalized images.
+torch::Tensor images(int64_t n, uint64_t seed) {
+  torch::manual_seed(seed);
+  return torch::randn({n, 3, 32, 32});
+}
+
+std::string temp_path(const std::string& name) { return ::testing::TempDir() + "/" + name; }
+
+}  // namespace
+
+TEST(Methods, UnknownNameIsRefusedWithTheKnownOnes) {
+  auto bundle = small_warm_bundle();
+  try {
+    adapt::make_method("tnet", bundle, {});
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("tent"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Methods, SourceAndNormChangeNothingAndTrainNothing) {
+  for (const std::string name : {"source", "norm"}) {
+    auto bundle = small_warm_bundle();
+    const auto before = snapshot(*bundle.model);
+    auto method = adapt::make_method(name, bundle, {});
+    for (int i = 0; i < 5; ++i) method->forward_and_adapt(images(8, i));
+    EXPECT_TRUE(all_equal(before, snapshot(*bundle.model))) << name;
+    EXPECT_EQ(method->trainable_count(), 0) << name;
+    EXPECT_EQ(method->persistent_bytes(), 0) << name;
+  }
+}
+
+TEST(Methods, SourceAndNormPredictDifferentlyUnderShift) {
+  // Norm normalizes with the batch's statistics, source with the stored ones:
+  // on inputs far from the source statistics their logits must differ.
+  auto a = small_warm_bundle(), b = small_warm_bundle();
+  auto source = adapt::make_method("source", a, {});
+  auto norm = adapt::make_method("norm", b, {});
+  const auto x = images(8, 3) * 3 + 1;
+  EXPECT_FALSE(torch::allclose(source->forward_and_adapt(x), norm->forward_and_adapt(x), 1e-3, 1e-3));
+}
+
+TEST(Methods, TentTrainsOnlyBatchNormAffineParameters) {
+  auto bundle = small_warm_bundle();
+  auto bn = adapt::batch_norm_affine(*bundle.model, "test");
+  std::vector<torch::Tensor> bn_before, other_before;
+  for (const auto& p : bn) bn_before.push_back(p.detach().clone());
+  std::vector<torch::Tensor> others;
+  for (const auto& p : bundle.model->parameters()) {
+    bool is_bn = false;
+    for (const auto& q : bn) is_bn = is_bn || p.is_same(q);
+    if (!is_bn) others.push_back(p), other_before.push_back(p.detach().clone());
+  }
+  auto method = adapt::make_method("tent", bundle, {});
+  EXPECT_EQ(method->trainable_count(), [&] { int64_t n = 0; for (auto& p : bn) n += p.numel(); return n; }());
+  for (int i = 0; i < 20; ++i) method->forward_and_adapt(images(16, i));
+  std::vector<torch::Tensor> other_after, bn_after;
+  for (const auto& p : others) other_after.push_back(p.detach().clone());
+  for (const auto& p : bn) bn_after.push_back(p.detach().clone());
+  EXPECT_TRUE(all_equal(other_before, other_after));
+  EXPECT_FALSE(all_equal(bn_before, bn_after));
+  method->reset();
+  bn_after.clear();
+  for (const auto& p : bn) bn_after.push_back(p.detach().clone());
+  EXPECT_TRUE(all_equal(bn_before, bn_after));
+}
+
+TEST(Methods, EataSkipsUnreliableSamplesAndHoldsFisherWeights) {
+  // An untrained network is unsure of everything (entropy near ln C, above
+  // E0 = 0.4 ln C): EATA must not update at all.
+  auto bundle = small_warm_bundle();
+  adapt::MethodOptions o;
+  o.eata_source_samples = images(32, 99);
+  const auto before = snapshot(*bundle.model);
+  auto method = adapt::make_method("eata", bundle, o);
+  for (int i = 0; i < 5; ++i) method->forward_and_adapt(images(16, i));
+  EXPECT_TRUE(all_equal(before, snapshot(*bundle.model)));
+  // Fisher weights and the anchor copy are held on top of Adam's moments.
+  const int64_t bn_bytes = method->trainable_count() * 4;
+  EXPECT_EQ(method->persistent_bytes(), bn_bytes /*reset copy*/ + 2 * bn_bytes /*Adam*/ + 2 * bn_bytes /*Fisher, anchor*/ +
+                                            [&] { int64_t n = 0; for (auto& b : bundle.model->buffers()) n += b.numel() * 4; return n; }());
+}
+
+TEST(Methods, EataTrainsOnConfidentSamples) {
+  // Scaling the last layer makes the random network confident.
+  auto bundle = small_warm_bundle();
+  {
+    torch::NoGradGuard g;
+    auto params = bundle.model->parameters();
+    params[params.size() - 2].mul_(200);
+  }
+  auto bn = adapt::batch_norm_affine(*bundle.model, "test");
+  std::vector<torch::Tensor> bn_before;
+  for (const auto& p : bn) bn_before.push_back(p.detach().clone());
+  auto method = adapt::make_method("eata", bundle, {});
+  for (int i = 0; i < 3; ++i) method->forward_and_adapt(images(16, i));
+  std::vector<torch::Tensor> bn_after;
+  for (const auto& p : bn) bn_after.push_back(p.detach().clone());
+  EXPECT_FALSE(all_equal(bn_before, bn_after));
+}
+
+TEST(Methods, CottaTeacherLagsTheStudentAndResetReturnsToTheSource) {
+  auto bundle = small_warm_bundle();
+  const auto source = snapshot(*bundle.model);
+  adapt::MethodOptions o;
+  o.cotta_augmentations = 2;  // keep the test fast; the default is the paper's 32
+  auto method = adapt::make_method("cotta", bundle, o);
+  EXPECT_EQ(method->trainable_count(), [&] { int64_t n = 0; for (auto& p : bundle.model->parameters()) n += p.numel(); return n; }());
+  for (int i = 0; i < 3; ++i) method->forward_and_adapt(images(8, i));
+  EXPECT_FALSE(all_equal(source, snapshot(*bundle.model)));
+  // Teacher + anchor copies and Adam's two moments: at least 4x the parameters.
+  EXPECT_GE(method->persistent_bytes(), 4 * method->trainable_count() * 4);
+  method->reset();
+  EXPECT_TRUE(all_equal(source, snapshot(*bundle.model)));
+}
+
+TEST(Methods, CottaStochasticRestoreReturnsAboutOnePercentOfWeightsPerStep) {
+  auto bundle = small_warm_bundle();
+  const auto source = bundle.model->parameters();
+  std::vector<torch::Tensor> before;
+  for (const auto& p : source) before.push_back(p.detach().clone());
+  adapt::MethodOptions o;
+  o.cotta_augmentations = 1;
+  o.cotta_lr = 1e-2;  // every weight moves on the first step
+  auto method = adapt::make_method("cotta", bundle, o);
+  method->forward_and_adapt(images(8, 1));
+  int64_t same = 0, total = 0;
+  for (size_t i = 0; i < before.size(); ++i) {
+    same += (bundle.model->parameters()[i] == before[i]).sum().item<int64_t>();
+    total += before[i].numel();
+  }
+  const double fraction = static_cast<double>(same) / total;
+  EXPECT_GT(fraction, 0.005);
+  EXPECT_LT(fraction, 0.02);
+}
+
+TEST(Methods, NonFiniteStepsNeverReachTheParameters) {
+  for (const std::string name : {"tent", "cotta", "ecotta"}) {
+    auto bundle = small_warm_bundle();
+    adapt::MethodOptions o;
+    o.cotta_augmentations = 1;
+    auto method = adapt::make_method(name, bundle, o);
+    const auto before = snapshot(*bundle.model);
+    const auto meta_before = snapshot(*bundle.meta);
+    auto x = images(4, 5);
+    x[1][2][3][4] = std::numeric_limits<float>::infinity();
+    method->forward_and_adapt(x);
+    EXPECT_EQ(method->skipped_steps(), 1) << name;
+    EXPECT_TRUE(all_equal(before, snapshot(*bundle.model))) << name;
+    EXPECT_TRUE(all_equal(meta_before, snapshot(*bundle.meta))) << name;
+  }
+}
+
+TEST(Methods, EcotTaCanTrainOnlyTheDeeperParts) {
+  auto bundle = small_warm_bundle();
+  adapt::MethodOptions o;
+  o.ecotta.first_trained_part = 2;
+  const auto first = snapshot(bundle.meta->block(0));
+  const auto second = snapshot(bundle.meta->block(1));
+  const auto last = snapshot(bundle.meta->block(3));
+  auto method = adapt::make_method("ecotta", bundle, o);
+  for (int i = 0; i < 5; ++i) method->forward_and_adapt(images(8, i));
+  // Batch-mode BN stores no statistics, so the shallow blocks are untouched.
+  EXPECT_TRUE(all_equal(first, snapshot(bundle.meta->block(0))));
+  EXPECT_TRUE(all_equal(second, snapshot(bundle.meta->block(1))));
+  EXPECT_FALSE(all_equal(last, snapshot(bundle.meta->block(3))));
+  o.ecotta.first_trained_part = 4;
+  auto again = small_warm_bundle();
+  EXPECT_THROW(adapt::make_method("ecotta", again, o), std::invalid_argument);
+}
+
+TEST(Methods, AdaptedStateSurvivesASaveAndLoad) {
+  auto bundle = small_warm_bundle();
+  auto method = adapt::make_method("ecotta", bundle, {});
+  for (int i = 0; i < 5; ++i) method->forward_and_adapt(images(8, i));
+  const auto adapted = snapshot(*bundle.meta);
+  const auto path = temp_path("ecotta-state.pt");
+  method->save_state(path);
+  method->reset();
+  EXPECT_FALSE(all_equal(adapted, snapshot(*bundle.meta)));
+  method->load_state(path);
+  EXPECT_TRUE(all_equal(adapted, snapshot(*bundle.meta)));
+  std::remove(path.c_str());
+}
+
+TEST(Methods, LoadingAForeignOrDamagedStateFailsClearlyAndChangesNothing) {
+  auto bundle = small_warm_bundle();
+  auto tent_bundle = small_warm_bundle();
+  auto ecotta = adapt::make_method("ecotta", bundle, {});
+  auto tent = adapt::make_method("tent", tent_bundle, {});
+  const auto tent_path = temp_path("tent-state.pt");
+  tent->save_state(tent_path);
+  const auto before = snapshot(*bundle.meta);
+  try {
+    ecotta->load_state(tent_path);
+    FAIL() << "loaded Tent's state into EcoTTA";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("ecotta"), std::string::npos) << e.what();
+  }
+  const auto path = temp_path("cut-state.pt");
+  ecotta->save_state(path);
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));
+  }
+  EXPECT_THROW(ecotta->load_state(path), std::runtime_error);
+  EXPECT_THROW(ecotta->load_state(temp_path("no-such-state.pt")), std::runtime_error);
+  EXPECT_TRUE(all_equal(before, snapshot(*bundle.meta)));
+  std::remove(path.c_str());
+  std::remove(tent_path.c_str());
+}
+
+TEST(ResetRule, FiresOnCollapseOnlyAfterItsWarmup) {
+  adapt::ResetRule rule({.enabled = true, .max_dropped = 3, .collapse_entropy = 0.05, .momentum = 0.5, .warmup_batches = 4});
+  EXPECT_FALSE(rule.observe(0.001, false));
+  EXPECT_FALSE(rule.observe(0.001, false));
+  EXPECT_FALSE(rule.observe(0.001, false));
+  EXPECT_TRUE(rule.observe(0.001, false));
+  rule.restart();
+  for (int i = 0; i < 20; ++i) EXPECT_FALSE(rule.observe(0.3, false));
+}
+
+TEST(ResetRule, FiresAfterRepeatedDroppedUpdates) {
+  adapt::ResetRule rule;
+  EXPECT_FALSE(rule.observe(std::nan(""), true));
+  EXPECT_FALSE(rule.observe(std::nan(""), true));
+  EXPECT_TRUE(rule.observe(std::nan(""), true));
+  rule.restart();
+  EXPECT_FALSE(rule.observe(0.5, true));
+  EXPECT_FALSE(rule.observe(0.5, false));
+  EXPECT_FALSE(rule.observe(0.5, true));
+  EXPECT_FALSE(rule.observe(0.5, true));
+}
+
+TEST(ResetRule, ANearCertainMethodGoesBackToItsStart) {
+  // A network certain of every prediction (last layer scaled up) is what a
+  // collapsed adaptation looks like; the rule must reset EcoTTA to its
+  // warmed-up meta networks.
+  auto bundle = small_warm_bundle();
+  {
+    torch::NoGradGuard g;
+    auto params = bundle.model->parameters();
+    params[params.size() - 2].mul_(1000);
+  }
+  adapt::MethodOptions o;
+  o.ecotta_reset = {.enabled = true, .max_dropped = 3, .collapse_entropy = 0.05, .momentum = 0.5, .warmup_batches = 3};
+  auto method = adapt::make_method("ecotta", bundle, o);
+  for (int i = 0; i < 3; ++i) method->forward_and_adapt(images(16, i));
+  EXPECT_EQ(method->resets(), 1);
+  EXPECT_LT(method->reset_rule().entropy_ema(), 0);  // restarted
+}
