@@ -19,5 +19,6 @@ void add_corrupt_command(CLI::App& app);
 void add_preview_command(CLI::App& app);
 void add_stream_command(CLI::App& app);
 void add_scenes_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
 }  // namespace ecotta::tools

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   ecotta::tools::add_preview_command(app);
   ecotta::tools::add_stream_command(app);
   ecotta::tools::add_scenes_command(app);
+  ecotta::tools::add_bench_command(app);
 #endif
   ecotta::tools::remember_command_line(argc, argv);
   try {

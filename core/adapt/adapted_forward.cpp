@@ -3,12 +3,14 @@
 #include <torch/torch.h>
 
 #include "frozen_part_backward.h"
+#include "meta_block_backward.h"
 
 namespace ecotta::adapt {
 
-torch::Tensor forward_for_adaptation(model::PartitionedModel& model, model::MetaNetworksImpl& meta,
-                                     const torch::Tensor& x, std::vector<torch::Tensor>* frozen_outputs,
-                                     std::vector<torch::Tensor>* adapted_outputs, size_t first_trained_part) {
+AdaptedForward forward_for_adaptation(model::PartitionedModel& model, model::MetaNetworksImpl& meta,
+                                      const torch::Tensor& x, size_t first_trained_part,
+                                      size_t keep_block_inputs_from) {
+  AdaptedForward out;
   torch::Tensor h;
   {
     torch::NoGradGuard no_grad;
@@ -16,20 +18,17 @@ torch::Tensor forward_for_adaptation(model::PartitionedModel& model, model::Meta
   }
   std::vector<torch::Tensor> adapted;
   for (size_t k = 0; k < model.num_parts(); ++k) {
-    torch::Tensor frozen;
     if (k < first_trained_part) {
       torch::NoGradGuard no_grad;
-      frozen = model.part(k, h);
-      h = meta.block(k).forward(h, frozen);
+      h = meta.block(k).forward(h, model.part(k, h));
     } else {
-      frozen = frozen_part_forward(model, k, h);
-      h = meta.block(k).forward(h, frozen);
+      auto [next, reg] = meta_block_forward(meta.block(k), h, frozen_part_forward(model, k, h, k >= keep_block_inputs_from));
+      h = next;
+      out.regularizers.push_back(reg);
     }
-    if (frozen_outputs) frozen_outputs->push_back(frozen);
     adapted.push_back(h);
   }
-  auto out = frozen_head_forward(model, adapted, x);
-  if (adapted_outputs) *adapted_outputs = std::move(adapted);
+  out.logits = frozen_head_forward(model, adapted, x);
   return out;
 }
 

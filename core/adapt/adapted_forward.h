@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <vector>
 
 #include <torch/types.h>
@@ -7,13 +8,21 @@
 
 namespace ecotta::adapt {
 
+struct AdaptedForward {
+  torch::Tensor logits;
+  std::vector<torch::Tensor> regularizers;  // R_k = mean |x~_k - x_k| of every trained part
+};
+
 // The adapted forward pass for an adaptation step: like
 // model::forward_with_meta, but the stem runs without autograd (nothing
-// before it adapts) and every frozen part and the head store nothing for
-// backward beyond their inputs (see frozen_part_backward.h). Parts before
-// `first_trained_part` (and their meta networks) run without autograd too.
-torch::Tensor forward_for_adaptation(model::PartitionedModel& model, model::MetaNetworksImpl& meta,
-                                     const torch::Tensor& x, std::vector<torch::Tensor>* frozen_outputs,
-                                     std::vector<torch::Tensor>* adapted_outputs, size_t first_trained_part = 0);
+// before it adapts), every frozen part and the head store nothing for
+// backward beyond their inputs (frozen_part_backward.h), and each meta
+// block only its two inputs (meta_block_backward.h). Parts before
+// `first_trained_part` (and their meta networks) run without autograd;
+// parts from `keep_block_inputs_from` on keep their blocks' inputs (a
+// recomputation fewer in backward, for a little memory).
+AdaptedForward forward_for_adaptation(model::PartitionedModel& model, model::MetaNetworksImpl& meta,
+                                      const torch::Tensor& x, size_t first_trained_part = 0,
+                                      size_t keep_block_inputs_from = SIZE_MAX);
 
 }  // namespace ecotta::adapt

@@ -23,6 +23,11 @@ EcoTtaLoss ecotta_loss(const torch::Tensor& logits, const std::vector<torch::Ten
                        const std::vector<torch::Tensor>& adapted_outputs, double lambda = 0.5,
                        double entropy_margin = 0.4);
 
+// The same with the regularizer terms R_k already computed (as
+// forward_for_adaptation does).
+EcoTtaLoss ecotta_loss_with_terms(const torch::Tensor& logits, const std::vector<torch::Tensor>& regularizers,
+                                  double lambda = 0.5, double entropy_margin = 0.4);
+
 // Per-sample softmax entropy of N x C (or N x C x H x W, per pixel) logits.
 torch::Tensor softmax_entropy(const torch::Tensor& logits);
 

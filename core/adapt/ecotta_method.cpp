@@ -39,13 +39,11 @@ std::unique_ptr<torch::optim::Optimizer> EcoTtaMethod::make_optimizer() {
 int64_t EcoTtaMethod::extra_persistent_bytes() { return tensor_bytes(parameters_and_buffers(*bundle_.meta)); }
 
 Method::Step EcoTtaMethod::compute(const torch::Tensor& x) {
-  std::vector<torch::Tensor> frozen, adapted;
-  auto logits = forward_for_adaptation(*bundle_.model, *bundle_.meta, x, &frozen, &adapted, config_.first_trained_part);
-  // Parts that do not train contribute no regularizer term.
-  frozen.erase(frozen.begin(), frozen.begin() + static_cast<std::ptrdiff_t>(config_.first_trained_part));
-  adapted.erase(adapted.begin(), adapted.begin() + static_cast<std::ptrdiff_t>(config_.first_trained_part));
-  auto loss = ecotta_loss(logits, frozen, adapted, config_.lambda, config_.entropy_margin);
-  return {logits, loss.total};
+  const size_t parts = bundle_.meta->size();
+  const size_t keep_from = config_.keep_block_inputs_from < 0 ? parts / 2 : static_cast<size_t>(config_.keep_block_inputs_from);
+  auto f = forward_for_adaptation(*bundle_.model, *bundle_.meta, x, config_.first_trained_part, keep_from);
+  auto loss = ecotta_loss_with_terms(f.logits, f.regularizers, config_.lambda, config_.entropy_margin);
+  return {f.logits, loss.total};
 }
 
 }  // namespace ecotta::adapt

@@ -20,6 +20,10 @@ struct EcoTtaConfig {
   // memory cap's way to adapt only the deeper parts, whose activations are
   // smallest. 0 = all parts train.
   size_t first_trained_part = 0;
+  // Parts from this one on keep their frozen blocks' inputs during the
+  // forward, so backward recomputes them once instead of twice. The deeper
+  // half of the parts hold the smallest activations; -1 = the deeper half.
+  int64_t keep_block_inputs_from = -1;
 };
 
 class EcoTtaMethod : public Method {

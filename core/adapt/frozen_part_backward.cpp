@@ -41,22 +41,32 @@ tensor_list recompute_grads(const tensor_list& inputs, const torch::Tensor& grad
 }
 
 struct FrozenPart : public torch::autograd::Function<FrozenPart> {
-  static torch::Tensor forward(AutogradContext* ctx, torch::Tensor input, int64_t model_ptr, int64_t k) {
+  static torch::Tensor forward(AutogradContext* ctx, torch::Tensor input, int64_t model_ptr, int64_t k,
+                               bool keep_block_inputs) {
     ctx->saved_data["model"] = model_ptr;
     ctx->saved_data["k"] = k;
-    ctx->save_for_backward({input});
+    auto* m = reinterpret_cast<model::PartitionedModel*>(model_ptr);
     // Autograd is off inside a custom function's forward: nothing is recorded.
-    return reinterpret_cast<model::PartitionedModel*>(model_ptr)->part(static_cast<size_t>(k), input);
+    if (!keep_block_inputs) {
+      ctx->save_for_backward({input});
+      return m->part(static_cast<size_t>(k), input);
+    }
+    tensor_list inputs{input};
+    const size_t n = m->part_blocks(static_cast<size_t>(k));
+    for (size_t j = 0; j + 1 < n; ++j) inputs.push_back(m->block(static_cast<size_t>(k), j, inputs.back()));
+    auto out = m->block(static_cast<size_t>(k), n - 1, inputs.back());
+    ctx->save_for_backward(inputs);
+    return out;
   }
   // Recomputes the part block by block: first the inputs of its blocks
-  // without autograd, then each block with autograd, last to first, so at
-  // most one block's activations exist at a time.
+  // without autograd (unless the forward kept them), then each block with
+  // autograd, last to first, so at most one block's activations exist at a time.
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_out) {
     auto* m = model_of(ctx);
     const auto k = static_cast<size_t>(ctx->saved_data["k"].toInt());
     const size_t n = m->part_blocks(k);
-    std::vector<torch::Tensor> inputs{ctx->get_saved_variables()[0]};
-    {
+    std::vector<torch::Tensor> inputs = ctx->get_saved_variables();
+    if (inputs.size() < n) {
       torch::NoGradGuard no_grad;
       model::FreezeRobustStats no_double_count;
       for (size_t j = 0; j + 1 < n; ++j) inputs.push_back(m->block(k, j, inputs.back()));
@@ -66,7 +76,7 @@ struct FrozenPart : public torch::autograd::Function<FrozenPart> {
       g = recompute_grads({inputs[j]}, g, [&](const tensor_list& in) { return m->block(k, j, in[0]); })[0];
       inputs[j] = torch::Tensor();
     }
-    return {g, torch::Tensor(), torch::Tensor()};
+    return {g, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -96,9 +106,10 @@ struct FrozenHead : public torch::autograd::Function<FrozenHead> {
 
 }  // namespace
 
-torch::Tensor frozen_part_forward(model::PartitionedModel& model, size_t k, const torch::Tensor& input) {
+torch::Tensor frozen_part_forward(model::PartitionedModel& model, size_t k, const torch::Tensor& input,
+                                  bool keep_block_inputs) {
   if (!torch::GradMode::is_enabled() || !input.requires_grad()) return model.part(k, input);
-  return FrozenPart::apply(input, reinterpret_cast<int64_t>(&model), static_cast<int64_t>(k));
+  return FrozenPart::apply(input, reinterpret_cast<int64_t>(&model), static_cast<int64_t>(k), keep_block_inputs);
 }
 
 torch::Tensor frozen_head_forward(model::PartitionedModel& model, const std::vector<torch::Tensor>& parts,

@@ -12,7 +12,11 @@ namespace ecotta::adapt {
 // only. This is where EcoTTA's memory saving is made real: plain autograd
 // keeps every frozen convolution's input even though no weight gradient is
 // wanted, so adapting meta networks alone would save nothing.
-torch::Tensor frozen_part_forward(model::PartitionedModel& model, size_t k, const torch::Tensor& input);
+// With `keep_block_inputs` the forward also keeps the input of every block
+// of the part, which spares backward one recomputation of the part: worth
+// it for deep parts, whose activations are small.
+torch::Tensor frozen_part_forward(model::PartitionedModel& model, size_t k, const torch::Tensor& input,
+                                  bool keep_block_inputs = false);
 
 // The same for the frozen head (our heads are small, but segmentation heads
 // hold full-resolution decoder activations).

@@ -31,10 +31,15 @@ Setup make(const std::string& name, int64_t h, int64_t w, model::NormMode mode) 
 
 std::vector<torch::Tensor> meta_grads(Setup& s, const torch::Tensor& x, bool recompute) {
   s.meta->zero_grad();
-  std::vector<torch::Tensor> frozen, adapted;
-  const auto logits = recompute ? adapt::forward_for_adaptation(*s.net, *s.meta, x, &frozen, &adapted)
-                                : model::forward_with_meta(*s.net, *s.meta, x, &frozen, &adapted);
-  adapt::ecotta_loss(logits, frozen, adapted, 0.5, 10.0).total.backward();  // margin 10: every sample counts
+  // margin 10: every sample counts
+  if (recompute) {
+    const auto f = adapt::forward_for_adaptation(*s.net, *s.meta, x);
+    adapt::ecotta_loss_with_terms(f.logits, f.regularizers, 0.5, 10.0).total.backward();
+  } else {
+    std::vector<torch::Tensor> frozen, adapted;
+    const auto logits = model::forward_with_meta(*s.net, *s.meta, x, &frozen, &adapted);
+    adapt::ecotta_loss(logits, frozen, adapted, 0.5, 10.0).total.backward();
+  }
   std::vector<torch::Tensor> grads;
   for (const auto& p : s.meta->parameters()) grads.push_back(p.grad().clone());
   return grads;

@@ -1,0 +1,64 @@
+#include "continual_benchmark.h"
+
+#include <chrono>
+
+#include <torch/torch.h>
+
+#include "memory/counting_allocator.h"
+#include "train/evaluate.h"
+
+namespace ecotta::bench {
+
+MethodRun run_continual(adapt::Method& method, const std::vector<BenchBatch>& batches, model::Task task,
+                        int64_t classes, int rounds, size_t domains,
+                        const std::function<void(size_t, double)>& progress) {
+  memory::AllocationCounter::install();
+  MethodRun run;
+  run.method = method.name();
+  run.trainable_params = method.trainable_count();
+  run.persistent_bytes = method.persistent_bytes();
+  const bool classify = task == model::Task::Classify;
+  // Classification: wrong and seen counts; segmentation: a confusion matrix,
+  // per (round, domain).
+  std::vector<std::vector<int64_t>> wrong(rounds, std::vector<int64_t>(domains, 0)), seen = wrong;
+  std::vector<std::vector<torch::Tensor>> confusion(rounds, std::vector<torch::Tensor>(domains));
+  double total_ms = 0;
+  int64_t total_wrong = 0, total_seen = 0;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    const auto& b = batches[i];
+    memory::PeakScope scope;
+    const auto start = std::chrono::steady_clock::now();
+    const auto logits = method.forward_and_adapt(b.input);
+    total_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    run.peak_step_bytes = std::max(run.peak_step_bytes, scope.peak_above_start());
+    const auto pred = logits.argmax(1);
+    if (classify) {
+      const int64_t w = (pred != b.targets).sum().item<int64_t>();
+      wrong[b.round][b.domain] += w;
+      seen[b.round][b.domain] += b.targets.size(0);
+      total_wrong += w;
+      total_seen += b.targets.size(0);
+    } else {
+      auto& c = confusion[b.round][b.domain];
+      if (!c.defined()) c = torch::zeros({classes * classes}, torch::kInt64);
+      c += torch::bincount(b.targets.flatten() * classes + pred.flatten(), {}, classes * classes);
+    }
+    if (progress)
+      progress(i + 1, classify ? 100.0 * total_wrong / std::max<int64_t>(total_seen, 1)
+                               : train::mean_iou_from_confusion(confusion[b.round][b.domain].view({classes, classes})));
+  }
+  run.metric.assign(rounds, std::vector<double>(domains, 0));
+  for (int r = 0; r < rounds; ++r)
+    for (size_t d = 0; d < domains; ++d)
+      run.metric[r][d] = classify ? 100.0 * wrong[r][d] / std::max<int64_t>(seen[r][d], 1)
+                                  : (confusion[r][d].defined()
+                                         ? train::mean_iou_from_confusion(confusion[r][d].view({classes, classes}))
+                                         : 0.0);
+  run.step_ms = batches.empty() ? 0 : total_ms / static_cast<double>(batches.size());
+  run.steps = method.steps();
+  run.skipped_steps = method.skipped_steps();
+  run.resets = method.resets();
+  return run;
+}
+
+}  // namespace ecotta::bench

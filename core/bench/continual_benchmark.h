@@ -1,0 +1,44 @@
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "adapt/method.h"
+#include "model/bundle.h"
+
+namespace ecotta::bench {
+
+// One batch of the continual stream, ready for the network.
+struct BenchBatch {
+  int round = 0;
+  size_t domain = 0;     // index into the stream's domain list
+  torch::Tensor input;   // N x 3 x H x W, normalized
+  torch::Tensor targets; // N labels, or N x H x W label maps
+};
+
+struct MethodRun {
+  std::string method;
+  // metric[round][domain]: error % (classification) or mIoU fraction (segmentation)
+  std::vector<std::vector<double>> metric;
+  int64_t peak_step_bytes = 0;   // max over steps of the counting allocator's peak above the step's start
+  int64_t persistent_bytes = 0;  // what the method keeps between steps
+  double step_ms = 0;            // mean wall time of forward_and_adapt per batch
+  int64_t trainable_params = 0;
+  int64_t analytic_bytes = 0;    // filled by the caller (analytic_memory.h)
+  int64_t steps = 0, skipped_steps = 0, resets = 0;
+  int64_t peak_adapt_bytes() const { return peak_step_bytes + persistent_bytes; }
+};
+
+// Runs `method` over the batches in order, scoring every prediction before
+// the next batch is seen. Peak adaptation bytes, as defined for every method
+// (docs/benchmarks.md): the counting allocator's peak during a step above its
+// level just before the step, plus the method's persistent state. Installs
+// the counting allocator if it is not yet. `progress` is called after every
+// batch with the running mean metric.
+MethodRun run_continual(adapt::Method& method, const std::vector<BenchBatch>& batches, model::Task task,
+                        int64_t classes, int rounds, size_t domains,
+                        const std::function<void(size_t done, double running)>& progress = {});
+
+}  // namespace ecotta::bench

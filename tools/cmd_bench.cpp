@@ -1,0 +1,245 @@
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "adapt/methods.h"
+#include "bench/analytic_memory.h"
+#include "bench/continual_benchmark.h"
+#include "bench_stream.h"
+#include "commands.h"
+#include "data/atomic_file.h"
+#include "memory/counting_allocator.h"
+#include "model/bundle.h"
+#include "runtime/torch_runtime.h"
+#include "task_data.h"
+#include "util/progress_bar.h"
+
+namespace ecotta::tools {
+namespace {
+
+struct BenchOptions {
+  std::string task = "classify", model, methods = "source,norm,tent,eata,cotta,ecotta", domains = "standard";
+  int severity = 5;
+  size_t per_domain = 1000;
+  int rounds = 1;
+  size_t batch = 64;
+  uint64_t seed = 0;
+  std::string order = "iid";
+  bool quick = false;
+  std::string json_out, plots_dir;
+  size_t fisher_samples = 2000;
+  int cotta_augmentations = 32;
+  std::string baseline_norm = "batch";
+  bool no_reset_rule = false;
+  TaskDataOptions data;
+  int threads = 0;
+};
+
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= list.size()) {
+    const auto end = std::min(list.find(',', start), list.size());
+    auto item = list.substr(start, end - start);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) out.push_back(item);
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string short_name(const std::string& domain) {
+  if (domain.rfind("file:", 0) == 0) return std::filesystem::path(domain.substr(5)).filename().string().substr(0, 6);
+  std::string s;
+  for (char c : domain)
+    if (c != '_') s += c;
+  return s.substr(0, 6);
+}
+
+double mean_of(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? 0 : s / static_cast<double>(v.size());
+}
+
+void print_table(const std::vector<bench::MethodRun>& runs, const std::vector<std::string>& domains, bool classify) {
+  std::printf("\n%s per domain, mean over rounds\n%-8s", classify ? "error %" : "mIoU %", "method");
+  for (const auto& d : domains) std::printf(" %6s", short_name(d).c_str());
+  std::printf(" %6s %10s %10s %9s\n", "mean", "peak MiB", "analyt MiB", "step ms");
+  for (const auto& r : runs) {
+    std::printf("%-8s", r.method.c_str());
+    std::vector<double> all;
+    for (size_t d = 0; d < domains.size(); ++d) {
+      std::vector<double> per_round;
+      for (const auto& round : r.metric) per_round.push_back(round[d]), all.push_back(round[d]);
+      std::printf(" %6.1f", (classify ? 1 : 100) * mean_of(per_round));
+    }
+    std::printf(" %6.2f %10.1f %10.1f %9.0f\n", (classify ? 1 : 100) * mean_of(all), r.peak_adapt_bytes() / 1048576.0,
+                r.analytic_bytes / 1048576.0, r.step_ms);
+  }
+}
+
+void run_bench(BenchOptions o, const CLI::App& cmd) {
+  const auto started = std::chrono::steady_clock::now();
+  memory::AllocationCounter::install();  // before anything is allocated, so every free is matched
+  runtime::configure_threads(o.threads);
+  const auto task = model::parse_task(o.task);
+  const bool classify = task == model::Task::Classify;
+  auto domains = data::parse_domains(o.domains);
+  if (o.quick) {
+    // A smoke run for tests: three domains, few samples, few augmentations.
+    if (!cmd.get_option("--per-domain")->count()) o.per_domain = 64;
+    if (!cmd.get_option("--fisher-samples")->count()) o.fisher_samples = 128;
+    if (!cmd.get_option("--cotta-augmentations")->count()) o.cotta_augmentations = 4;
+    if (domains.size() > 3) domains.resize(3);
+  }
+  const auto methods = split_list(o.methods);
+  if (methods.empty()) throw std::invalid_argument("--methods names no method");
+  for (const auto& m : methods)
+    if (std::find(adapt::method_names().begin(), adapt::method_names().end(), m) == adapt::method_names().end())
+      throw std::invalid_argument("unknown method '" + m + "' in --methods (known: source, norm, tent, eata, cotta, ecotta)");
+
+  auto probe = model::load_bundle(o.model);
+  if (probe.info.task != task)
+    throw std::invalid_argument("--task " + o.task + " but '" + o.model + "' is a " + model::to_string(probe.info.task) +
+                                " bundle");
+  const int64_t classes = static_cast<int64_t>(probe.info.labels.size());
+  const auto geometry = bench::probe_geometry(*probe.model, probe.info.input.height, probe.info.input.width);
+
+  auto test = load_task_data(o.task, "test", o.data);
+  const auto spec = data::make_stream_spec(domains, o.severity, o.per_domain, o.rounds, o.batch,
+                                           data::parse_stream_order(o.order), o.seed);
+  std::fprintf(stderr, "preparing the stream: %zu domains x %zu samples x %d rounds at severity %d\n", domains.size(),
+               o.per_domain, o.rounds, o.severity);
+  const auto batches = build_bench_stream(spec, test, probe.info.input);
+
+  adapt::MethodOptions options;
+  options.baseline_norm = model::parse_norm_mode(o.baseline_norm);
+  options.cotta_augmentations = o.cotta_augmentations;
+  if (o.no_reset_rule) options.ecotta_reset.enabled = false;
+  if (std::find(methods.begin(), methods.end(), "eata") != methods.end() && o.fisher_samples > 0) {
+    TaskDataOptions d = o.data;
+    d.limit = o.fisher_samples;
+    options.eata_source_samples = train::prepare_input(load_task_data(o.task, "train", d).images, probe.info.input, torch::kCPU);
+  }
+
+  nlohmann::ordered_json out;
+  out["task"] = o.task;
+  // Filled before "methods" exists: ordered_json may move its entries when a key is added.
+  auto& config = out["config"];
+  config["model"] = o.model;
+  config["methods"] = methods;
+  config["domains"] = domains;
+  config["severity"] = o.severity;
+  config["per_domain"] = o.per_domain;
+  config["rounds"] = o.rounds;
+  config["batch"] = o.batch;
+  config["seed"] = o.seed;
+  config["order"] = o.order;
+  config["quick"] = o.quick;
+  config["baseline_norm"] = o.baseline_norm;
+  config["eata_fisher_samples"] = options.eata_source_samples.defined() ? options.eata_source_samples.size(0) : 0;
+  config["cotta_augmentations"] = o.cotta_augmentations;
+  config["ecotta_reset_rule"] = !o.no_reset_rule;
+  config["threads"] = torch::get_num_threads();
+  config["samples_per_method"] = o.per_domain * domains.size() * static_cast<size_t>(o.rounds);
+  config["command"] = remembered_command_line();
+
+  std::vector<bench::MethodRun> runs;
+  for (const auto& name : methods) {
+    auto bundle = model::load_bundle(o.model);
+    auto method = adapt::make_method(name, bundle, options);
+    util::ProgressBar bar(name, batches.size());
+    auto run = bench::run_continual(*method, batches, task, classes, o.rounds, domains.size(),
+                                    [&](size_t done, double running) {
+                                      char status[64];
+                                      std::snprintf(status, sizeof status, classify ? "error %.1f%%" : "mIoU %.3f", running);
+                                      bar.update(done, status);
+                                    });
+    bar.finish();
+    const int64_t analytic = bench::analytic_adapt_bytes(name, geometry, static_cast<int64_t>(o.batch),
+                                                         run.trainable_params, run.persistent_bytes);
+    auto& m = out["methods"][name];
+    std::vector<double> all;
+    nlohmann::ordered_json rounds = nlohmann::ordered_json::array();
+    for (const auto& per_round : run.metric) {
+      nlohmann::ordered_json r, per_domain;
+      for (size_t d = 0; d < domains.size(); ++d) per_domain[domains[d]] = per_round[d], all.push_back(per_round[d]);
+      r[classify ? "mean_error" : "mean_miou"] = mean_of(per_round);
+      r["per_domain"] = per_domain;
+      rounds.push_back(r);
+    }
+    m[classify ? "mean_error" : "mean_miou"] = mean_of(all);
+    m["rounds"] = rounds;
+    m["peak_adapt_bytes"] = run.peak_adapt_bytes();
+    m["peak_step_bytes"] = run.peak_step_bytes;
+    m["persistent_bytes"] = run.persistent_bytes;
+    m["analytic_adapt_bytes"] = analytic;
+    m["step_ms"] = run.step_ms;
+    m["trainable_params"] = run.trainable_params;
+    m["steps"] = run.steps;
+    m["skipped_steps"] = run.skipped_steps;
+    m["resets"] = run.resets;
+    std::fprintf(stderr, "%-7s %s %.2f%s  peak %.1f MiB (analytic %.1f)  %.0f ms/step  %lld trainable\n", name.c_str(),
+                 classify ? "error" : "mIoU", classify ? mean_of(all) : mean_of(all), classify ? "%" : "",
+                 run.peak_adapt_bytes() / 1048576.0, analytic / 1048576.0, run.step_ms,
+                 static_cast<long long>(run.trainable_params));
+    run.analytic_bytes = analytic;
+    runs.push_back(std::move(run));
+  }
+  print_table(runs, domains, classify);
+  out["config"]["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  if (!o.json_out.empty()) {
+    const std::string text = out.dump(2) + "\n";
+    data::write_file_atomically(o.json_out, text.data(), text.size());
+  }
+  if (!o.plots_dir.empty()) {
+    const char* python = std::getenv("ECOTTA_PYTHON");
+    const std::string cmdline = std::string(python ? python : "/usr/bin/python3") + " '" + ECOTTA_PLOT_SCRIPT + "' '" +
+                                o.json_out + "' '" + o.plots_dir + "' >/dev/null";
+    if (std::system(cmdline.c_str()) != 0)
+      throw std::runtime_error("plotting failed: " + cmdline + " (python3-matplotlib comes with scripts/setup)");
+    std::fprintf(stderr, "plots written to %s\n", o.plots_dir.c_str());
+  }
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  static BenchOptions o;
+  auto* cmd = app.add_subcommand("bench", "Continual test-time adaptation benchmark: error or mIoU, memory, step time");
+  cmd->add_option("--task", o.task, "classify or segment")->capture_default_str();
+  cmd->add_option("--model", o.model, "Bundle file (warmed-up meta networks needed for ecotta)")->required();
+  cmd->add_option("--methods", o.methods, "Comma list of source, norm, tent, eata, cotta, ecotta")->capture_default_str();
+  cmd->add_option("--domains", o.domains, "'standard' (15 corruptions in order) or a comma list; file:PREFIX reads an "
+                                          "`ecotta corrupt` IDX pair")->capture_default_str();
+  cmd->add_option("--severity", o.severity, "Corruption severity")->capture_default_str()->check(CLI::Range(1, 5));
+  cmd->add_option("--per-domain", o.per_domain, "Samples per domain and round")->capture_default_str();
+  cmd->add_option("--rounds", o.rounds, "Passes over the domain list")->capture_default_str()->check(CLI::Range(1, 1000));
+  cmd->add_option("--batch", o.batch, "Batch size")->capture_default_str()->check(CLI::Range(1, 4096));
+  cmd->add_option("--seed", o.seed, "Stream and corruption seed")->capture_default_str();
+  cmd->add_option("--order", o.order, "iid, correlated (sorted by label) or dirichlet")->capture_default_str();
+  cmd->add_flag("--quick", o.quick, "Smoke run: first 3 domains, 64 samples each, small EATA/CoTTA settings");
+  cmd->add_option("--json", o.json_out, "Write the results here (format: docs/benchmarks.md)");
+  cmd->add_option("--plots", o.plots_dir, "Write PNG plots into this folder (needs --json and python3-matplotlib)");
+  cmd->add_option("--fisher-samples", o.fisher_samples, "Clean train samples for EATA's Fisher weights")->capture_default_str();
+  cmd->add_option("--cotta-augmentations", o.cotta_augmentations, "CoTTA's augmented teacher passes")->capture_default_str();
+  cmd->add_option("--baseline-norm", o.baseline_norm, "BN mode of norm/tent/eata/cotta: batch or robust")->capture_default_str();
+  cmd->add_flag("--no-reset-rule", o.no_reset_rule, "Run EcoTTA without its reset rule");
+  cmd->add_option("--data-dir", o.data.data_dir, "Fashion-MNIST folder");
+  cmd->add_option("--threads", o.threads, "Intra-op threads");
+  cmd->callback([cmd] {
+    if (!o.plots_dir.empty() && o.json_out.empty()) throw std::invalid_argument("--plots needs --json");
+    run_bench(o, *cmd);
+  });
+}
+
+}  // namespace ecotta::tools
