@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "adapt/memory_budget.h"
 #include "adapt/methods.h"
 #include "bench/analytic_memory.h"
 #include "bench/continual_benchmark.h"
@@ -37,6 +38,7 @@ struct BenchOptions {
   int cotta_augmentations = 32;
   std::string baseline_norm = "batch";
   bool no_reset_rule = false;
+  std::string memory_cap;
   TaskDataOptions data;
   int threads = 0;
 };
@@ -61,6 +63,28 @@ std::string short_name(const std::string& domain) {
   for (char c : domain)
     if (c != '_') s += c;
   return s.substr(0, 6);
+}
+
+// "123456", "64M", "64MiB", "1.5G": bytes (K, M, G are powers of 1024).
+int64_t parse_bytes(const std::string& text) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  std::string unit = text.substr(used);
+  if (!unit.empty() && unit.back() == 'B') unit.pop_back();
+  if (unit.size() == 2 && unit[1] == 'i') unit.pop_back();
+  double scale = 0;
+  if (unit.empty()) scale = 1;
+  else if (unit == "K" || unit == "k") scale = 1024.0;
+  else if (unit == "M") scale = 1048576.0;
+  else if (unit == "G") scale = 1073741824.0;
+  if (used == 0 || scale == 0 || value <= 0)
+    throw std::invalid_argument("--memory-cap '" + text + "': give a positive byte count, e.g. 67108864 or 64M");
+  return static_cast<int64_t>(value * scale);
 }
 
 double mean_of(const std::vector<double>& v) {
@@ -152,20 +176,62 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
   config["samples_per_method"] = o.per_domain * domains.size() * static_cast<size_t>(o.rounds);
   config["command"] = remembered_command_line();
 
+  const int64_t cap = o.memory_cap.empty() ? 0 : parse_bytes(o.memory_cap);
+  config["memory_cap"] = cap;
+
   std::vector<bench::MethodRun> runs;
   for (const auto& name : methods) {
+    auto method_options = options;
+    int64_t step_batch = 0;
+    nlohmann::ordered_json plan_json;
+    std::string run_as = name;
+    if (cap > 0 && name != "source" && name != "norm") {
+      // Calibration steps on the stream's first batch, each on a fresh copy.
+      const auto measure = [&](int64_t b, size_t part) {
+        auto trial_bundle = model::load_bundle(o.model);
+        auto trial_options = options;
+        trial_options.ecotta.first_trained_part = part;
+        auto trial = adapt::make_method(name, trial_bundle, trial_options);
+        const auto x = batches.front().input.slice(0, 0, std::min<int64_t>(b, batches.front().input.size(0)));
+        memory::PeakScope scope;
+        trial->forward_and_adapt(x);
+        return scope.peak_above_start() + trial->persistent_bytes();
+      };
+      adapt::BudgetRequest request;
+      request.cap = cap;
+      request.wanted_batch = static_cast<int64_t>(o.batch);
+      request.parts = probe.meta ? probe.meta->size() : 1;
+      request.can_train_deeper_only = name == "ecotta";
+      const auto plan = adapt::plan_memory(request, measure);
+      std::fprintf(stderr, "%s under a %.1f MiB cap: %s\n", name.c_str(), cap / 1048576.0, plan.reason.c_str());
+      plan_json["cap"] = cap;
+      plan_json["mode"] = adapt::to_string(plan.mode);
+      plan_json["batch"] = plan.batch;
+      plan_json["first_trained_part"] = plan.first_trained_part;
+      plan_json["predicted_bytes"] = plan.predicted_bytes;
+      plan_json["reason"] = plan.reason;
+      if (plan.mode == adapt::MemoryPlan::Mode::StatisticsOnly) {
+        run_as = "norm";
+      } else {
+        step_batch = plan.batch;
+        method_options.ecotta.first_trained_part = plan.first_trained_part;
+      }
+    }
     auto bundle = model::load_bundle(o.model);
-    auto method = adapt::make_method(name, bundle, options);
+    auto method = adapt::make_method(run_as, bundle, method_options);
     util::ProgressBar bar(name, batches.size());
     auto run = bench::run_continual(*method, batches, task, classes, o.rounds, domains.size(),
                                     [&](size_t done, double running) {
                                       char status[64];
                                       std::snprintf(status, sizeof status, classify ? "error %.1f%%" : "mIoU %.3f", running);
                                       bar.update(done, status);
-                                    });
+                                    },
+                                    step_batch);
+    run.method = name;
     bar.finish();
-    const int64_t analytic = bench::analytic_adapt_bytes(name, geometry, static_cast<int64_t>(o.batch),
-                                                         run.trainable_params, run.persistent_bytes);
+    const int64_t analytic = bench::analytic_adapt_bytes(
+        run_as, geometry, step_batch > 0 ? step_batch : static_cast<int64_t>(o.batch), run.trainable_params,
+        run.persistent_bytes, method_options.ecotta.first_trained_part);
     auto& m = out["methods"][name];
     std::vector<double> all;
     nlohmann::ordered_json rounds = nlohmann::ordered_json::array();
@@ -187,6 +253,10 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
     m["steps"] = run.steps;
     m["skipped_steps"] = run.skipped_steps;
     m["resets"] = run.resets;
+    if (!plan_json.empty()) {
+      m["memory_plan"] = plan_json;
+      m["within_cap"] = run.peak_adapt_bytes() <= cap;
+    }
     std::fprintf(stderr, "%-7s %s %.2f%s  peak %.1f MiB (analytic %.1f)  %.0f ms/step  %lld trainable\n", name.c_str(),
                  classify ? "error" : "mIoU", classify ? mean_of(all) : mean_of(all), classify ? "%" : "",
                  run.peak_adapt_bytes() / 1048576.0, analytic / 1048576.0, run.step_ms,
@@ -234,6 +304,9 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--cotta-augmentations", o.cotta_augmentations, "CoTTA's augmented teacher passes")->capture_default_str();
   cmd->add_option("--baseline-norm", o.baseline_norm, "BN mode of norm/tent/eata/cotta: batch or robust")->capture_default_str();
   cmd->add_flag("--no-reset-rule", o.no_reset_rule, "Run EcoTTA without its reset rule");
+  cmd->add_option("--memory-cap", o.memory_cap,
+                  "Peak adaptation bytes allowed per method (e.g. 67108864 or 64M): fewer samples per step, then "
+                  "EcoTTA trains only deeper parts, then statistics only");
   cmd->add_option("--data-dir", o.data.data_dir, "Fashion-MNIST folder");
   cmd->add_option("--threads", o.threads, "Intra-op threads");
   cmd->callback([cmd] {

@@ -44,6 +44,9 @@ class Method {
   void save_state(const std::string& path);
   void load_state(const std::string& path);
 
+  // The adapted state (what a Snapshot publishes), live tensors.
+  std::vector<torch::Tensor> adapted_state() { return state(); }
+
   // Bytes the method keeps between steps beyond the frozen model: optimizer
   // moments, reset copies, teacher/anchor models, Fisher weights.
   int64_t persistent_bytes();

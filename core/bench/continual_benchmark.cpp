@@ -11,7 +11,7 @@ namespace ecotta::bench {
 
 MethodRun run_continual(adapt::Method& method, const std::vector<BenchBatch>& batches, model::Task task,
                         int64_t classes, int rounds, size_t domains,
-                        const std::function<void(size_t, double)>& progress) {
+                        const std::function<void(size_t, double)>& progress, int64_t step_batch) {
   memory::AllocationCounter::install();
   MethodRun run;
   run.method = method.name();
@@ -26,11 +26,16 @@ MethodRun run_continual(adapt::Method& method, const std::vector<BenchBatch>& ba
   int64_t total_wrong = 0, total_seen = 0;
   for (size_t i = 0; i < batches.size(); ++i) {
     const auto& b = batches[i];
-    memory::PeakScope scope;
+    const int64_t n = b.input.size(0), slice = step_batch > 0 ? std::min(step_batch, n) : n;
+    std::vector<torch::Tensor> outputs;
     const auto start = std::chrono::steady_clock::now();
-    const auto logits = method.forward_and_adapt(b.input);
+    for (int64_t at = 0; at < n; at += slice) {
+      memory::PeakScope scope;
+      outputs.push_back(method.forward_and_adapt(b.input.slice(0, at, std::min(n, at + slice))));
+      run.peak_step_bytes = std::max(run.peak_step_bytes, scope.peak_above_start());
+    }
     total_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    run.peak_step_bytes = std::max(run.peak_step_bytes, scope.peak_above_start());
+    const auto logits = outputs.size() == 1 ? outputs[0] : torch::cat(outputs);
     const auto pred = logits.argmax(1);
     if (classify) {
       const int64_t w = (pred != b.targets).sum().item<int64_t>();
@@ -54,6 +59,7 @@ MethodRun run_continual(adapt::Method& method, const std::vector<BenchBatch>& ba
                                   : (confusion[r][d].defined()
                                          ? train::mean_iou_from_confusion(confusion[r][d].view({classes, classes}))
                                          : 0.0);
+  // Per stream batch: with a smaller step batch, all its slices together.
   run.step_ms = batches.empty() ? 0 : total_ms / static_cast<double>(batches.size());
   run.steps = method.steps();
   run.skipped_steps = method.skipped_steps();

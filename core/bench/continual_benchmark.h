@@ -36,9 +36,12 @@ struct MethodRun {
 // (docs/benchmarks.md): the counting allocator's peak during a step above its
 // level just before the step, plus the method's persistent state. Installs
 // the counting allocator if it is not yet. `progress` is called after every
-// batch with the running mean metric.
+// batch with the running mean metric. With `step_batch` > 0 each stream
+// batch is fed to the method in slices of that many samples (a memory
+// cap's smaller adaptation batch).
 MethodRun run_continual(adapt::Method& method, const std::vector<BenchBatch>& batches, model::Task task,
                         int64_t classes, int rounds, size_t domains,
-                        const std::function<void(size_t done, double running)>& progress = {});
+                        const std::function<void(size_t done, double running)>& progress = {},
+                        int64_t step_batch = 0);
 
 }  // namespace ecotta::bench

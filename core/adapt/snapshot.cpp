@@ -1,0 +1,38 @@
+#include "snapshot.h"
+
+#include <stdexcept>
+
+#include <torch/torch.h>
+
+namespace ecotta::adapt {
+
+uint64_t SnapshotPublisher::publish(const std::vector<torch::Tensor>& state) {
+  auto next = std::make_shared<Snapshot>();
+  {
+    torch::NoGradGuard no_grad;
+    for (const auto& t : state) next->tensors.push_back(t.detach().clone());
+  }
+  // The copy is made outside the lock: readers only ever wait for the swap.
+  std::lock_guard<std::mutex> lock(mutex_);
+  next->version = ++version_;
+  current_ = std::move(next);
+  return version_;
+}
+
+std::shared_ptr<const Snapshot> SnapshotPublisher::current() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return current_;
+}
+
+bool apply_snapshot(const Snapshot& snapshot, const std::vector<torch::Tensor>& into, uint64_t* seen) {
+  if (seen && snapshot.version <= *seen) return false;
+  if (snapshot.tensors.size() != into.size())
+    throw std::invalid_argument("snapshot holds " + std::to_string(snapshot.tensors.size()) + " tensors, the model " +
+                                std::to_string(into.size()));
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < into.size(); ++i) into[i].copy_(snapshot.tensors[i]);
+  if (seen) *seen = snapshot.version;
+  return true;
+}
+
+}  // namespace ecotta::adapt
