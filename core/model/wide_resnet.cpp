@@ -24,11 +24,20 @@ WideBasicBlockImpl::WideBasicBlockImpl(int64_t in, int64_t out, int64_t stride) 
 }
 
 torch::Tensor WideBasicBlockImpl::forward(const torch::Tensor& x) {
-  const auto a = torch::relu(bn1_(x));
-  auto out = conv1_(a);
-  out = conv2_(torch::relu(bn2_(out)));
+  // In place where autograd allows it (BN and conv backward need their
+  // inputs, never their outputs) and each intermediate released as soon as
+  // it is used: a block's forward holds about half the memory it would
+  // with fresh tensors at every step. Same arithmetic, same results.
+  auto a = bn1_(x);
+  a.relu_();
   // As in the reference WRN: a projected shortcut starts from the activated input.
-  return (equal_in_out_ ? x : shortcut_(a)) + out;
+  const auto shortcut = equal_in_out_ ? x : shortcut_(a);
+  auto out = conv1_(a);
+  a = torch::Tensor();
+  out = bn2_(out);
+  out.relu_();
+  out = conv2_(out);
+  return out.add_(shortcut);
 }
 
 WideResNet::WideResNet(const WideResNetConfig& config) {
@@ -62,7 +71,8 @@ torch::Tensor WideResNet::stem(const torch::Tensor& x) { return conv1_(x); }
 torch::Tensor WideResNet::run_block(int64_t i, const torch::Tensor& x) { return blocks_[i]->as<WideBasicBlock>()->forward(x); }
 
 torch::Tensor WideResNet::head(const std::vector<torch::Tensor>& parts, const torch::Tensor&) {
-  auto h = torch::relu(bn_(parts.back()));
+  auto h = bn_(parts.back());
+  h.relu_();
   h = torch::adaptive_avg_pool2d(h, {1, 1}).flatten(1);
   return fc_(h);
 }

@@ -1,0 +1,107 @@
+// `ecotta bench` run as a user would: the JSON contract other tools rely on,
+// the memory ordering it must show, plots, and clear errors.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "../support/ecotta_runner.h"
+#include "../support/temp_dir.h"
+
+using ecotta::testing::read_text;
+using ecotta::testing::run_ecotta;
+using ecotta::testing::TempDir;
+using nlohmann::json;
+
+namespace {
+
+std::string repo(const std::string& rel) { return std::string(ECOTTA_SOURCE_DIR) + "/" + rel; }
+const std::string kModel = " --model '" + repo("models/wrn-40-2-ecotta.ecotta") + "'";
+
+}  // namespace
+
+TEST(BenchCli, QuickRunWritesTheContractAndEcoTtaNeedsFarLessMemoryThanTent) {
+  TempDir dir;
+  const auto r = run_ecotta("bench --task classify" + kModel + " --quick --json '" + dir.file("b.json") +
+                                "' --plots '" + dir.file("plots") + "'",
+                            dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = json::parse(read_text(dir.file("b.json")));
+  EXPECT_EQ(j["task"], "classify");
+  ASSERT_EQ(j["config"]["domains"].size(), 3u);
+  const std::vector<std::string> methods = {"source", "norm", "tent", "eata", "cotta", "ecotta"};
+  ASSERT_EQ(j["methods"].size(), methods.size());
+  for (const auto& name : methods) {
+    const auto& m = j["methods"][name];
+    for (const char* key : {"mean_error", "rounds", "peak_adapt_bytes", "analytic_adapt_bytes", "step_ms", "trainable_params"})
+      EXPECT_TRUE(m.contains(key)) << name << " lacks " << key;
+    ASSERT_EQ(m["rounds"].size(), 1u);
+    double sum = 0;
+    for (const auto& [domain, value] : m["rounds"][0]["per_domain"].items()) {
+      EXPECT_GE(value.get<double>(), 0.0);
+      EXPECT_LE(value.get<double>(), 100.0);
+      sum += value.get<double>();
+    }
+    EXPECT_NEAR(m["mean_error"].get<double>(), sum / 3, 1e-6) << name;
+    EXPECT_GT(m["peak_adapt_bytes"].get<int64_t>(), 0) << name;
+  }
+  EXPECT_EQ(j["methods"]["source"]["trainable_params"], 0);
+  EXPECT_EQ(j["methods"]["norm"]["trainable_params"], 0);
+  // The point of EcoTTA: the backward keeps little, while Tent and CoTTA keep
+  // the whole network's activations.
+  const auto peak = [&](const char* m) { return j["methods"][m]["peak_adapt_bytes"].get<double>(); };
+  EXPECT_LT(peak("ecotta"), 0.43 * peak("tent"));
+  EXPECT_LT(peak("ecotta"), peak("cotta") * 0.3);
+  EXPECT_GT(peak("cotta"), peak("tent"));
+  // Measured within 1.5x of the analytic estimate of its design.
+  EXPECT_LT(peak("ecotta"), 1.5 * j["methods"]["ecotta"]["analytic_adapt_bytes"].get<double>());
+  // Adaptation must help on noise: BN adaptation beats the source model.
+  EXPECT_LT(j["methods"]["norm"]["mean_error"].get<double>(), j["methods"]["source"]["mean_error"].get<double>());
+  for (const char* png : {"b-per-domain.png", "b-per-round.png", "b-memory.png"})
+    EXPECT_GT(std::filesystem::file_size(dir.file("plots") + "/" + png), 1000u) << png;
+  EXPECT_NE(r.out.find("ecotta"), std::string::npos) << "the table names the methods";
+
+  // Half of EcoTTA's uncapped peak: the plan fits, the measured peak stays
+  // under the cap, and the stream is still adapted (gradient steps taken).
+  const auto cap = static_cast<int64_t>(peak("ecotta") / 2);
+  const auto capped = run_ecotta("bench" + kModel + " --quick --methods ecotta --memory-cap " + std::to_string(cap) +
+                                     " --json '" + dir.file("c.json") + "'",
+                                 dir);
+  ASSERT_EQ(capped.status, 0) << capped.err;
+  const auto c = json::parse(read_text(dir.file("c.json")))["methods"]["ecotta"];
+  EXPECT_TRUE(c["within_cap"].get<bool>()) << c.dump();
+  EXPECT_LE(c["peak_adapt_bytes"].get<int64_t>(), cap);
+  EXPECT_NE(c["memory_plan"]["mode"], "statistics_only") << c.dump();
+  EXPECT_GT(c["trainable_params"].get<int64_t>(), 0);
+  EXPECT_LT(c["memory_plan"]["batch"].get<int64_t>(), 64);
+}
+
+TEST(BenchCli, BadRequestsAreClearErrors) {
+  TempDir dir;
+  auto r = run_ecotta("bench" + kModel + " --quick --methods tent,tnet", dir);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("tnet"), std::string::npos) << r.err;
+  r = run_ecotta("bench --task segment" + kModel + " --quick --methods source", dir);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("classify"), std::string::npos) << r.err;
+  r = run_ecotta("bench" + kModel + " --quick --methods source --domains 'fog,file:" + dir.file("missing") + "'", dir);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("missing"), std::string::npos) << r.err;
+  r = run_ecotta("bench" + kModel + " --quick --methods source --domains fgo", dir);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("fgo"), std::string::npos) << r.err;
+}
+
+TEST(BenchCli, AFileDomainIsReadFromAnExternalIdxPair) {
+  TempDir dir;
+  auto r = run_ecotta("corrupt --split test --corruption fog --severity 5 --limit 64 --out '" + dir.file("fog") + "'", dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_ecotta("bench" + kModel + " --methods source --per-domain 64 --domains 'fog,file:" + dir.file("fog") +
+                     "' --json '" + dir.file("f.json") + "'",
+                 dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto per = json::parse(read_text(dir.file("f.json")))["methods"]["source"]["rounds"][0]["per_domain"];
+  EXPECT_EQ(per.size(), 2u);
+  EXPECT_TRUE(per.contains("file:" + dir.file("fog")));
+}
