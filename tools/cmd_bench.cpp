@@ -31,7 +31,7 @@ struct BenchOptions {
   int rounds = 1;
   size_t batch = 64;
   uint64_t seed = 0;
-  std::string order = "iid";
+  std::string order = "iid", split = "test";
   bool quick = false;
   std::string json_out, plots_dir;
   size_t fisher_samples = 2000;
@@ -39,6 +39,9 @@ struct BenchOptions {
   std::string baseline_norm = "batch";
   bool no_reset_rule = false;
   std::string memory_cap;
+  adapt::MethodOptions defaults;
+  double ecotta_lr = defaults.ecotta.lr, ecotta_lambda = defaults.ecotta.lambda;
+  double tent_lr = defaults.tent_lr, eata_lr = defaults.eata_lr, cotta_lr = defaults.cotta_lr;
   TaskDataOptions data;
   int threads = 0;
 };
@@ -122,6 +125,7 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
     if (!cmd.get_option("--per-domain")->count()) o.per_domain = 64;
     if (!cmd.get_option("--fisher-samples")->count()) o.fisher_samples = 128;
     if (!cmd.get_option("--cotta-augmentations")->count()) o.cotta_augmentations = 4;
+    if (o.data.limit == 0) o.data.limit = 512;  // the stream draws from the first test samples
     if (domains.size() > 3) domains.resize(3);
   }
   const auto methods = split_list(o.methods);
@@ -137,7 +141,7 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
   const int64_t classes = static_cast<int64_t>(probe.info.labels.size());
   const auto geometry = bench::probe_geometry(*probe.model, probe.info.input.height, probe.info.input.width);
 
-  auto test = load_task_data(o.task, "test", o.data);
+  auto test = load_task_data(o.task, o.split, o.data);
   const auto spec = data::make_stream_spec(domains, o.severity, o.per_domain, o.rounds, o.batch,
                                            data::parse_stream_order(o.order), o.seed);
   std::fprintf(stderr, "preparing the stream: %zu domains x %zu samples x %d rounds at severity %d\n", domains.size(),
@@ -147,9 +151,16 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
   adapt::MethodOptions options;
   options.baseline_norm = model::parse_norm_mode(o.baseline_norm);
   options.cotta_augmentations = o.cotta_augmentations;
+  options.ecotta.lr = o.ecotta_lr;
+  options.tent_lr = o.tent_lr;
+  options.eata_lr = o.eata_lr;
+  options.cotta_lr = o.cotta_lr;
+  options.ecotta.lambda = o.ecotta_lambda;
   if (o.no_reset_rule) options.ecotta_reset.enabled = false;
   if (std::find(methods.begin(), methods.end(), "eata") != methods.end() && o.fisher_samples > 0) {
-    TaskDataOptions d = o.data;
+    TaskDataOptions d = o.data;  // the clean train split, never the external test files
+    d.images_path.clear();
+    d.labels_path.clear();
     d.limit = o.fisher_samples;
     options.eata_source_samples = train::prepare_input(load_task_data(o.task, "train", d).images, probe.info.input, torch::kCPU);
   }
@@ -167,11 +178,18 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
   config["batch"] = o.batch;
   config["seed"] = o.seed;
   config["order"] = o.order;
+  config["split"] = o.split;
+  config["test_samples"] = test.size();
   config["quick"] = o.quick;
   config["baseline_norm"] = o.baseline_norm;
   config["eata_fisher_samples"] = options.eata_source_samples.defined() ? options.eata_source_samples.size(0) : 0;
   config["cotta_augmentations"] = o.cotta_augmentations;
   config["ecotta_reset_rule"] = !o.no_reset_rule;
+  config["ecotta_lr"] = o.ecotta_lr;
+  config["ecotta_lambda"] = o.ecotta_lambda;
+  config["tent_lr"] = o.tent_lr;
+  config["eata_lr"] = o.eata_lr;
+  config["cotta_lr"] = o.cotta_lr;
   config["threads"] = torch::get_num_threads();
   config["samples_per_method"] = o.per_domain * domains.size() * static_cast<size_t>(o.rounds);
   config["command"] = remembered_command_line();
@@ -304,10 +322,21 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--cotta-augmentations", o.cotta_augmentations, "CoTTA's augmented teacher passes")->capture_default_str();
   cmd->add_option("--baseline-norm", o.baseline_norm, "BN mode of norm/tent/eata/cotta: batch or robust")->capture_default_str();
   cmd->add_flag("--no-reset-rule", o.no_reset_rule, "Run EcoTTA without its reset rule");
+  cmd->add_option("--ecotta-lr", o.ecotta_lr, "EcoTTA's SGD learning rate (paper: 5e-3)")->capture_default_str();
+  cmd->add_option("--tent-lr", o.tent_lr, "Tent's Adam learning rate (paper, CIFAR: 1e-3)")->capture_default_str();
+  cmd->add_option("--eata-lr", o.eata_lr, "EATA's Adam learning rate")->capture_default_str();
+  cmd->add_option("--cotta-lr", o.cotta_lr, "CoTTA's Adam learning rate (paper, CIFAR: 1e-3)")->capture_default_str();
+  cmd->add_option("--ecotta-lambda", o.ecotta_lambda, "Weight of EcoTTA's self-distilled regularizer (paper: 0.5)")
+      ->capture_default_str();
   cmd->add_option("--memory-cap", o.memory_cap,
                   "Peak adaptation bytes allowed per method (e.g. 67108864 or 64M): fewer samples per step, then "
                   "EcoTTA trains only deeper parts, then statistics only");
   cmd->add_option("--data-dir", o.data.data_dir, "Fashion-MNIST folder");
+  cmd->add_option("--split", o.split, "Split the stream draws from: test, or train for choosing hyperparameters "
+                                      "without touching the test images")->capture_default_str();
+  cmd->add_option("--test-limit", o.data.limit, "Draw the stream from the first N test samples (scenes)");
+  cmd->add_option("--test-images", o.data.images_path, "Clean test images from an external IDX pair (with --test-labels)");
+  cmd->add_option("--test-labels", o.data.labels_path, "Labels or label maps for --test-images");
   cmd->add_option("--threads", o.threads, "Intra-op threads");
   cmd->callback([cmd] {
     if (!o.plots_dir.empty() && o.json_out.empty()) throw std::invalid_argument("--plots needs --json");

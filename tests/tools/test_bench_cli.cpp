@@ -105,3 +105,44 @@ TEST(BenchCli, AFileDomainIsReadFromAnExternalIdxPair) {
   EXPECT_EQ(per.size(), 2u);
   EXPECT_TRUE(per.contains("file:" + dir.file("fog")));
 }
+
+TEST(BenchCli, SegmentationReportsMeanIouPerDomain) {
+  // A segmenter trained for one epoch on a few scenes: enough to check the
+  // segmentation path and its contract, not its accuracy.
+  TempDir dir;
+  auto r = run_ecotta("scenes --split train --count 32 --seed 1 --out '" + dir.file("train") + "'", dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_ecotta("scenes --split test --count 64 --seed 2 --out '" + dir.file("test") + "'", dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string data = " --images '" + dir.file("train-images.idx") + "' --labels '" + dir.file("train-labels.idx") +
+                           "' --test-images '" + dir.file("test-images.idx") + "' --test-labels '" +
+                           dir.file("test-labels.idx") + "'";
+  r = run_ecotta("train --model segmenter" + data + " --epochs 1 --batch 8 --out '" + dir.file("seg.ecotta") + "'", dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_ecotta("warmup --model '" + dir.file("seg.ecotta") + "'" + data + " --fraction 1 --epochs 1 --batch 8 --out '" +
+                     dir.file("seg-warm.ecotta") + "'",
+                 dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_ecotta("bench --task segment --model '" + dir.file("seg-warm.ecotta") +
+                     "' --methods source,norm,tent,ecotta --domains brightness,fog --per-domain 8 --rounds 2 --batch 4"
+                     " --test-images '" + dir.file("test-images.idx") + "' --test-labels '" + dir.file("test-labels.idx") +
+                     "' --json '" + dir.file("s.json") + "'",
+                 dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = json::parse(read_text(dir.file("s.json")));
+  EXPECT_EQ(j["task"], "segment");
+  for (const char* name : {"source", "norm", "tent", "ecotta"}) {
+    const auto& m = j["methods"][name];
+    ASSERT_TRUE(m.contains("mean_miou")) << name;
+    EXPECT_FALSE(m.contains("mean_error")) << name;
+    ASSERT_EQ(m["rounds"].size(), 2u) << name;
+    for (const auto& round : m["rounds"]) {
+      ASSERT_EQ(round["per_domain"].size(), 2u);
+      for (const auto& [domain, value] : round["per_domain"].items()) {
+        EXPECT_GE(value.get<double>(), 0.0);
+        EXPECT_LE(value.get<double>(), 1.0);
+      }
+    }
+  }
+  EXPECT_LT(j["methods"]["ecotta"]["peak_adapt_bytes"].get<double>(), j["methods"]["tent"]["peak_adapt_bytes"].get<double>());
+}
