@@ -41,6 +41,7 @@ struct BenchOptions {
   std::string memory_cap;
   adapt::MethodOptions defaults;
   double ecotta_lr = defaults.ecotta.lr, ecotta_lambda = defaults.ecotta.lambda;
+  int64_t ecotta_keep_from = defaults.ecotta.keep_block_inputs_from;
   double tent_lr = defaults.tent_lr, eata_lr = defaults.eata_lr, cotta_lr = defaults.cotta_lr;
   TaskDataOptions data;
   int threads = 0;
@@ -156,6 +157,7 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
   options.eata_lr = o.eata_lr;
   options.cotta_lr = o.cotta_lr;
   options.ecotta.lambda = o.ecotta_lambda;
+  options.ecotta.keep_block_inputs_from = o.ecotta_keep_from;
   if (o.no_reset_rule) options.ecotta_reset.enabled = false;
   if (std::find(methods.begin(), methods.end(), "eata") != methods.end() && o.fisher_samples > 0) {
     TaskDataOptions d = o.data;  // the clean train split, never the external test files
@@ -187,6 +189,7 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
   config["ecotta_reset_rule"] = !o.no_reset_rule;
   config["ecotta_lr"] = o.ecotta_lr;
   config["ecotta_lambda"] = o.ecotta_lambda;
+  config["ecotta_keep_block_inputs_from"] = o.ecotta_keep_from;
   config["tent_lr"] = o.tent_lr;
   config["eata_lr"] = o.eata_lr;
   config["cotta_lr"] = o.cotta_lr;
@@ -249,7 +252,8 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
     bar.finish();
     const int64_t analytic = bench::analytic_adapt_bytes(
         run_as, geometry, step_batch > 0 ? step_batch : static_cast<int64_t>(o.batch), run.trainable_params,
-        run.persistent_bytes, method_options.ecotta.first_trained_part);
+        run.persistent_bytes, method_options.ecotta.first_trained_part,
+        method_options.ecotta.keep_block_inputs_from);
     auto& m = out["methods"][name];
     std::vector<double> all;
     nlohmann::ordered_json rounds = nlohmann::ordered_json::array();
@@ -323,6 +327,10 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--baseline-norm", o.baseline_norm, "BN mode of norm/tent/eata/cotta: batch or robust")->capture_default_str();
   cmd->add_flag("--no-reset-rule", o.no_reset_rule, "Run EcoTTA without its reset rule");
   cmd->add_option("--ecotta-lr", o.ecotta_lr, "EcoTTA's SGD learning rate (paper: 5e-3)")->capture_default_str();
+  cmd->add_option("--ecotta-keep-block-inputs-from", o.ecotta_keep_from,
+                  "EcoTTA: parts from this one keep their blocks' inputs (faster backward, more memory); "
+                  "-1 = the deeper half, K = none")
+      ->capture_default_str();
   cmd->add_option("--tent-lr", o.tent_lr, "Tent's Adam learning rate (paper, CIFAR: 1e-3)")->capture_default_str();
   cmd->add_option("--eata-lr", o.eata_lr, "EATA's Adam learning rate")->capture_default_str();
   cmd->add_option("--cotta-lr", o.cotta_lr, "CoTTA's Adam learning rate (paper, CIFAR: 1e-3)")->capture_default_str();

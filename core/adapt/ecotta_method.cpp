@@ -29,7 +29,14 @@ std::vector<torch::Tensor> EcoTtaMethod::trainable_parameters() {
   return out;
 }
 
-std::vector<torch::Tensor> EcoTtaMethod::state() { return parameters_and_buffers(*bundle_.meta); }
+std::vector<torch::Tensor> EcoTtaMethod::state() {
+  auto s = parameters_and_buffers(*bundle_.meta);
+  // Robust BN layers of the frozen network move their test-statistics EMA:
+  // statistics, not weights, and part of what adaptation changes.
+  if (bundle_.info.normalization == model::NormMode::Robust)
+    for (const auto& b : bundle_.model->buffers()) s.push_back(b);
+  return s;
+}
 
 std::unique_ptr<torch::optim::Optimizer> EcoTtaMethod::make_optimizer() {
   return std::make_unique<torch::optim::SGD>(trainable_parameters(),

@@ -274,3 +274,26 @@ TEST(ResetRule, ANearCertainMethodGoesBackToItsStart) {
   EXPECT_EQ(method->resets(), 1);
   EXPECT_LT(method->reset_rule().entropy_ema(), 0);  // restarted
 }
+
+TEST(Methods, EcoTtaAdaptsOneFrameAtATimeWithRobustStatistics) {
+  // A video element sees batch 1. With batch statistics a single frame
+  // normalizes to nonsense; robust BN (EMA anchored at the source) does not.
+  auto bundle = small_warm_bundle();
+  bundle.info.normalization = model::NormMode::Robust;
+  auto method = adapt::make_method("ecotta", bundle, {});
+  const auto before = snapshot(*bundle.meta);
+  const auto network_before = snapshot(*bundle.model);
+  for (int i = 0; i < 30; ++i) {
+    const auto y = method->forward_and_adapt(images(1, 100 + i));
+    ASSERT_TRUE(torch::isfinite(y).all().item<bool>()) << i;
+  }
+  EXPECT_EQ(method->skipped_steps(), 0);
+  EXPECT_FALSE(all_equal(before, snapshot(*bundle.meta)));
+  // The network's weights stay frozen; its robust EMA statistics moved, and
+  // reset puts them back with the meta networks.
+  EXPECT_FALSE(all_equal(network_before, snapshot(*bundle.model)));
+  for (const auto& p : bundle.model->parameters()) EXPECT_FALSE(p.requires_grad());
+  method->reset();
+  EXPECT_TRUE(all_equal(before, snapshot(*bundle.meta)));
+  EXPECT_TRUE(all_equal(network_before, snapshot(*bundle.model)));
+}
