@@ -12,6 +12,7 @@
 #include "adapt/methods.h"
 #include "bench/analytic_memory.h"
 #include "bench/continual_benchmark.h"
+#include "bench_report.h"
 #include "bench_stream.h"
 #include "commands.h"
 #include "data/atomic_file.h"
@@ -61,14 +62,6 @@ std::vector<std::string> split_list(const std::string& list) {
   return out;
 }
 
-std::string short_name(const std::string& domain) {
-  if (domain.rfind("file:", 0) == 0) return std::filesystem::path(domain.substr(5)).filename().string().substr(0, 6);
-  std::string s;
-  for (char c : domain)
-    if (c != '_') s += c;
-  return s.substr(0, 6);
-}
-
 // "123456", "64M", "64MiB", "1.5G": bytes (K, M, G are powers of 1024).
 int64_t parse_bytes(const std::string& text) {
   size_t used = 0;
@@ -91,29 +84,6 @@ int64_t parse_bytes(const std::string& text) {
   return static_cast<int64_t>(value * scale);
 }
 
-double mean_of(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return v.empty() ? 0 : s / static_cast<double>(v.size());
-}
-
-void print_table(const std::vector<bench::MethodRun>& runs, const std::vector<std::string>& domains, bool classify) {
-  std::printf("\n%s per domain, mean over rounds\n%-8s", classify ? "error %" : "mIoU %", "method");
-  for (const auto& d : domains) std::printf(" %6s", short_name(d).c_str());
-  std::printf(" %6s %10s %10s %9s\n", "mean", "peak MiB", "analyt MiB", "step ms");
-  for (const auto& r : runs) {
-    std::printf("%-8s", r.method.c_str());
-    std::vector<double> all;
-    for (size_t d = 0; d < domains.size(); ++d) {
-      std::vector<double> per_round;
-      for (const auto& round : r.metric) per_round.push_back(round[d]), all.push_back(round[d]);
-      std::printf(" %6.1f", (classify ? 1 : 100) * mean_of(per_round));
-    }
-    std::printf(" %6.2f %10.1f %10.1f %9.0f\n", (classify ? 1 : 100) * mean_of(all), r.peak_adapt_bytes() / 1048576.0,
-                r.analytic_bytes / 1048576.0, r.step_ms);
-  }
-}
-
 void run_bench(BenchOptions o, const CLI::App& cmd) {
   const auto started = std::chrono::steady_clock::now();
   memory::AllocationCounter::install();  // before anything is allocated, so every free is matched
@@ -129,6 +99,7 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
     if (o.data.limit == 0) o.data.limit = 512;  // the stream draws from the first test samples
     if (domains.size() > 3) domains.resize(3);
   }
+  const int64_t cap = o.memory_cap.empty() ? 0 : parse_bytes(o.memory_cap);  // refused before any work
   const auto methods = split_list(o.methods);
   if (methods.empty()) throw std::invalid_argument("--methods names no method");
   for (const auto& m : methods)
@@ -197,7 +168,6 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
   config["samples_per_method"] = o.per_domain * domains.size() * static_cast<size_t>(o.rounds);
   config["command"] = remembered_command_line();
 
-  const int64_t cap = o.memory_cap.empty() ? 0 : parse_bytes(o.memory_cap);
   config["memory_cap"] = cap;
 
   std::vector<bench::MethodRun> runs;
@@ -254,53 +224,24 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
         run_as, geometry, step_batch > 0 ? step_batch : static_cast<int64_t>(o.batch), run.trainable_params,
         run.persistent_bytes, method_options.ecotta.first_trained_part,
         method_options.ecotta.keep_block_inputs_from);
-    auto& m = out["methods"][name];
-    std::vector<double> all;
-    nlohmann::ordered_json rounds = nlohmann::ordered_json::array();
-    for (const auto& per_round : run.metric) {
-      nlohmann::ordered_json r, per_domain;
-      for (size_t d = 0; d < domains.size(); ++d) per_domain[domains[d]] = per_round[d], all.push_back(per_round[d]);
-      r[classify ? "mean_error" : "mean_miou"] = mean_of(per_round);
-      r["per_domain"] = per_domain;
-      rounds.push_back(r);
-    }
-    m[classify ? "mean_error" : "mean_miou"] = mean_of(all);
-    m["rounds"] = rounds;
-    m["peak_adapt_bytes"] = run.peak_adapt_bytes();
-    m["peak_step_bytes"] = run.peak_step_bytes;
-    m["persistent_bytes"] = run.persistent_bytes;
-    m["analytic_adapt_bytes"] = analytic;
-    m["step_ms"] = run.step_ms;
-    m["trainable_params"] = run.trainable_params;
-    m["steps"] = run.steps;
-    m["skipped_steps"] = run.skipped_steps;
-    m["resets"] = run.resets;
+    run.analytic_bytes = analytic;
+    auto m = method_json(run, domains, classify);
     if (!plan_json.empty()) {
       m["memory_plan"] = plan_json;
       m["within_cap"] = run.peak_adapt_bytes() <= cap;
     }
-    std::fprintf(stderr, "%-7s %s %.2f%s  peak %.1f MiB (analytic %.1f)  %.0f ms/step  %lld trainable\n", name.c_str(),
-                 classify ? "error" : "mIoU", classify ? mean_of(all) : mean_of(all), classify ? "%" : "",
-                 run.peak_adapt_bytes() / 1048576.0, analytic / 1048576.0, run.step_ms,
-                 static_cast<long long>(run.trainable_params));
-    run.analytic_bytes = analytic;
+    out["methods"][name] = m;
+    print_method_line(run, classify);
     runs.push_back(std::move(run));
   }
-  print_table(runs, domains, classify);
+  print_bench_table(runs, domains, classify);
   out["config"]["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   if (!o.json_out.empty()) {
     const std::string text = out.dump(2) + "\n";
     data::write_file_atomically(o.json_out, text.data(), text.size());
   }
-  if (!o.plots_dir.empty()) {
-    const char* python = std::getenv("ECOTTA_PYTHON");
-    const std::string cmdline = std::string(python ? python : "/usr/bin/python3") + " '" + ECOTTA_PLOT_SCRIPT + "' '" +
-                                o.json_out + "' '" + o.plots_dir + "' >/dev/null";
-    if (std::system(cmdline.c_str()) != 0)
-      throw std::runtime_error("plotting failed: " + cmdline + " (python3-matplotlib comes with scripts/setup)");
-    std::fprintf(stderr, "plots written to %s\n", o.plots_dir.c_str());
-  }
+  if (!o.plots_dir.empty()) write_plots(o.json_out, o.plots_dir);
 }
 
 }  // namespace

@@ -88,6 +88,9 @@ TEST(BenchCli, BadRequestsAreClearErrors) {
   r = run_ecotta("bench" + kModel + " --quick --methods source --domains 'fog,file:" + dir.file("missing") + "'", dir);
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("missing"), std::string::npos) << r.err;
+  r = run_ecotta("bench" + kModel + " --quick --methods ecotta --memory-cap lots", dir);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("--memory-cap 'lots'"), std::string::npos) << r.err;
   r = run_ecotta("bench" + kModel + " --quick --methods source --domains fgo", dir);
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("fgo"), std::string::npos) << r.err;
