@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include <nlohmann/json.hpp>
 
@@ -148,4 +149,24 @@ TEST(BenchCli, SegmentationReportsMeanIouPerDomain) {
     }
   }
   EXPECT_LT(j["methods"]["ecotta"]["peak_adapt_bytes"].get<double>(), j["methods"]["tent"]["peak_adapt_bytes"].get<double>());
+}
+
+TEST(BenchCli, PlotScriptTabulatesAndRefusesBrokenFiles) {
+  // scripts/plot_bench.py on a committed sample of the JSON contract.
+  TempDir dir;
+  const std::string python = "/usr/bin/python3 '" + repo("scripts/plot_bench.py") + "' ";
+  const std::string out = dir.file("table.txt"), err = dir.file("err.txt");
+  int raw = std::system((python + "'" + repo("tests/tools/fixtures/bench_sample.json") + "' --table-only >'" + out +
+                         "' 2>'" + err + "'")
+                            .c_str());
+  ASSERT_EQ(WEXITSTATUS(raw), 0) << read_text(err);
+  const auto table = read_text(out);
+  for (const char* row : {"| source |", "| tent |", "| ecotta |"}) EXPECT_NE(table.find(row), std::string::npos) << table;
+  {
+    std::ofstream broken(dir.file("broken.json"));
+    broken << R"({"task": "classify", "methods": {"tent": {"mean_error": 1}}})";
+  }
+  raw = std::system((python + "'" + dir.file("broken.json") + "' --table-only >'" + out + "' 2>'" + err + "'").c_str());
+  EXPECT_EQ(WEXITSTATUS(raw), 2);
+  EXPECT_NE(read_text(err).find("rounds"), std::string::npos) << read_text(err);
 }
