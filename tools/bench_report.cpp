@@ -60,7 +60,7 @@ nlohmann::ordered_json method_json(const bench::MethodRun& run, const std::vecto
 void print_method_line(const bench::MethodRun& run, bool classify) {
   const double mean = mean_of(all_values(run));
   std::fprintf(stderr, "%-7s %s %.2f%s  peak %.1f MiB (analytic %.1f)  %.0f ms/step  %lld trainable\n",
-               run.method.c_str(), classify ? "error" : "mIoU", classify ? mean : mean, classify ? "%" : "",
+               run.method.c_str(), classify ? "error" : "mIoU", mean, classify ? "%" : "",
                run.peak_adapt_bytes() / kMiB, run.analytic_bytes / kMiB, run.step_ms,
                static_cast<long long>(run.trainable_params));
 }

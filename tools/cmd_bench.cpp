@@ -36,14 +36,10 @@ struct BenchOptions {
   bool quick = false;
   std::string json_out, plots_dir;
   size_t fisher_samples = 2000;
-  int cotta_augmentations = 32;
   std::string baseline_norm = "batch";
   bool no_reset_rule = false;
   std::string memory_cap;
-  adapt::MethodOptions defaults;
-  double ecotta_lr = defaults.ecotta.lr, ecotta_lambda = defaults.ecotta.lambda;
-  int64_t ecotta_keep_from = defaults.ecotta.keep_block_inputs_from;
-  double tent_lr = defaults.tent_lr, eata_lr = defaults.eata_lr, cotta_lr = defaults.cotta_lr;
+  adapt::MethodOptions method;  // the command line sets its fields directly
   TaskDataOptions data;
   int threads = 0;
 };
@@ -95,16 +91,14 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
     // A smoke run for tests: three domains, few samples, few augmentations.
     if (!cmd.get_option("--per-domain")->count()) o.per_domain = 64;
     if (!cmd.get_option("--fisher-samples")->count()) o.fisher_samples = 128;
-    if (!cmd.get_option("--cotta-augmentations")->count()) o.cotta_augmentations = 4;
+    if (!cmd.get_option("--cotta-augmentations")->count()) o.method.cotta_augmentations = 4;
     if (o.data.limit == 0) o.data.limit = 512;  // the stream draws from the first test samples
     if (domains.size() > 3) domains.resize(3);
   }
   const int64_t cap = o.memory_cap.empty() ? 0 : parse_bytes(o.memory_cap);  // refused before any work
   const auto methods = split_list(o.methods);
   if (methods.empty()) throw std::invalid_argument("--methods names no method");
-  for (const auto& m : methods)
-    if (std::find(adapt::method_names().begin(), adapt::method_names().end(), m) == adapt::method_names().end())
-      throw std::invalid_argument("unknown method '" + m + "' in --methods (known: source, norm, tent, eata, cotta, ecotta)");
+  for (const auto& m : methods) adapt::check_method_name(m);
 
   auto probe = model::load_bundle(o.model);
   if (probe.info.task != task)
@@ -120,15 +114,8 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
                o.per_domain, o.rounds, o.severity);
   const auto batches = build_bench_stream(spec, test, probe.info.input);
 
-  adapt::MethodOptions options;
+  auto options = o.method;
   options.baseline_norm = model::parse_norm_mode(o.baseline_norm);
-  options.cotta_augmentations = o.cotta_augmentations;
-  options.ecotta.lr = o.ecotta_lr;
-  options.tent_lr = o.tent_lr;
-  options.eata_lr = o.eata_lr;
-  options.cotta_lr = o.cotta_lr;
-  options.ecotta.lambda = o.ecotta_lambda;
-  options.ecotta.keep_block_inputs_from = o.ecotta_keep_from;
   if (o.no_reset_rule) options.ecotta_reset.enabled = false;
   if (std::find(methods.begin(), methods.end(), "eata") != methods.end() && o.fisher_samples > 0) {
     TaskDataOptions d = o.data;  // the clean train split, never the external test files
@@ -156,14 +143,14 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
   config["quick"] = o.quick;
   config["baseline_norm"] = o.baseline_norm;
   config["eata_fisher_samples"] = options.eata_source_samples.defined() ? options.eata_source_samples.size(0) : 0;
-  config["cotta_augmentations"] = o.cotta_augmentations;
-  config["ecotta_reset_rule"] = !o.no_reset_rule;
-  config["ecotta_lr"] = o.ecotta_lr;
-  config["ecotta_lambda"] = o.ecotta_lambda;
-  config["ecotta_keep_block_inputs_from"] = o.ecotta_keep_from;
-  config["tent_lr"] = o.tent_lr;
-  config["eata_lr"] = o.eata_lr;
-  config["cotta_lr"] = o.cotta_lr;
+  config["cotta_augmentations"] = options.cotta_augmentations;
+  config["ecotta_reset_rule"] = options.ecotta_reset.enabled;
+  config["ecotta_lr"] = options.ecotta.lr;
+  config["ecotta_lambda"] = options.ecotta.lambda;
+  config["ecotta_keep_block_inputs_from"] = options.ecotta.keep_block_inputs_from;
+  config["tent_lr"] = options.tent_lr;
+  config["eata_lr"] = options.eata_lr;
+  config["cotta_lr"] = options.cotta_lr;
   config["threads"] = torch::get_num_threads();
   config["samples_per_method"] = o.per_domain * domains.size() * static_cast<size_t>(o.rounds);
   config["command"] = remembered_command_line();
@@ -183,10 +170,7 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
         auto trial_options = options;
         trial_options.ecotta.first_trained_part = part;
         auto trial = adapt::make_method(name, trial_bundle, trial_options);
-        const auto x = batches.front().input.slice(0, 0, std::min<int64_t>(b, batches.front().input.size(0)));
-        memory::PeakScope scope;
-        trial->forward_and_adapt(x);
-        return scope.peak_above_start() + trial->persistent_bytes();
+        return bench::step_adapt_bytes(*trial, batches.front().input.slice(0, 0, b));
       };
       adapt::BudgetRequest request;
       request.cap = cap;
@@ -264,18 +248,18 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--json", o.json_out, "Write the results here (format: docs/benchmarks.md)");
   cmd->add_option("--plots", o.plots_dir, "Write PNG plots into this folder (needs --json and python3-matplotlib)");
   cmd->add_option("--fisher-samples", o.fisher_samples, "Clean train samples for EATA's Fisher weights")->capture_default_str();
-  cmd->add_option("--cotta-augmentations", o.cotta_augmentations, "CoTTA's augmented teacher passes")->capture_default_str();
+  cmd->add_option("--cotta-augmentations", o.method.cotta_augmentations, "CoTTA's augmented teacher passes")->capture_default_str();
   cmd->add_option("--baseline-norm", o.baseline_norm, "BN mode of norm/tent/eata/cotta: batch or robust")->capture_default_str();
   cmd->add_flag("--no-reset-rule", o.no_reset_rule, "Run EcoTTA without its reset rule");
-  cmd->add_option("--ecotta-lr", o.ecotta_lr, "EcoTTA's SGD learning rate (paper: 5e-3)")->capture_default_str();
-  cmd->add_option("--ecotta-keep-block-inputs-from", o.ecotta_keep_from,
+  cmd->add_option("--ecotta-lr", o.method.ecotta.lr, "EcoTTA's SGD learning rate (paper: 5e-3)")->capture_default_str();
+  cmd->add_option("--ecotta-keep-block-inputs-from", o.method.ecotta.keep_block_inputs_from,
                   "EcoTTA: parts from this one keep their blocks' inputs (faster backward, more memory); "
                   "-1 = the deeper half, K = none")
       ->capture_default_str();
-  cmd->add_option("--tent-lr", o.tent_lr, "Tent's Adam learning rate (paper, CIFAR: 1e-3)")->capture_default_str();
-  cmd->add_option("--eata-lr", o.eata_lr, "EATA's Adam learning rate")->capture_default_str();
-  cmd->add_option("--cotta-lr", o.cotta_lr, "CoTTA's Adam learning rate (paper, CIFAR: 1e-3)")->capture_default_str();
-  cmd->add_option("--ecotta-lambda", o.ecotta_lambda, "Weight of EcoTTA's self-distilled regularizer (paper: 0.5)")
+  cmd->add_option("--tent-lr", o.method.tent_lr, "Tent's Adam learning rate (paper, CIFAR: 1e-3)")->capture_default_str();
+  cmd->add_option("--eata-lr", o.method.eata_lr, "EATA's Adam learning rate")->capture_default_str();
+  cmd->add_option("--cotta-lr", o.method.cotta_lr, "CoTTA's Adam learning rate (paper, CIFAR: 1e-3)")->capture_default_str();
+  cmd->add_option("--ecotta-lambda", o.method.ecotta.lambda, "Weight of EcoTTA's self-distilled regularizer (paper: 0.5)")
       ->capture_default_str();
   cmd->add_option("--memory-cap", o.memory_cap,
                   "Peak adaptation bytes allowed per method (e.g. 67108864 or 64M): fewer samples per step, then "

@@ -23,7 +23,6 @@ class CoTtaMethod : public Method {
     params_ = bundle_.model->parameters();
     if (params_.empty())
       throw std::invalid_argument("cotta trains the network's parameters, and this network exposes none to the engine");
-    reset_rule().configure({.enabled = false});
     remember_initial_state();
   }
   std::string name() const override { return "cotta"; }
@@ -70,12 +69,8 @@ class CoTtaMethod : public Method {
   // The anchor is the source model: reset copies it into student and teacher.
   bool keeps_initial_copy() const override { return false; }
   void restore_initial() override {
-    torch::NoGradGuard no_grad;
-    const auto a = parameters_and_buffers(*anchor_);
-    for (auto* m : {bundle_.model.get(), teacher_.get()}) {
-      const auto dst = parameters_and_buffers(*m);
-      for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(a[i]);
-    }
+    const auto source = parameters_and_buffers(*anchor_);
+    for (auto* m : {bundle_.model.get(), teacher_.get()}) copy_tensors(parameters_and_buffers(*m), source);
   }
   std::unique_ptr<torch::optim::Optimizer> make_optimizer() override {
     return std::make_unique<torch::optim::Adam>(params_, torch::optim::AdamOptions(o_.cotta_lr));

@@ -2,9 +2,9 @@
 
 #include <torch/torch.h>
 
+#include "bn_affine_method.h"
 #include "ecotta_loss.h"
 #include "methods.h"
-#include "model_utils.h"
 
 namespace ecotta::adapt {
 namespace {
@@ -20,18 +20,14 @@ torch::Tensor as_rows(const torch::Tensor& logits) {
 // similarity to an EMA of recent mean predictions below a margin) samples
 // train, each weighted by 1/exp(H - E0), plus a Fisher-weighted anchor to
 // the source BN parameters (alpha 2000) computed from clean source samples.
-class EataMethod : public Method {
+class EataMethod : public BnAffineMethod {
  public:
-  EataMethod(model::Bundle& bundle, const MethodOptions& o) : bundle_(bundle), o_(o) {
-    bundle_.model->apply_norm_mode(o.baseline_norm);
-    params_ = batch_norm_affine(*bundle_.model, "eata");
-    for (auto& p : params_) p.set_requires_grad(true);
+  EataMethod(model::Bundle& bundle, const MethodOptions& o)
+      : BnAffineMethod(bundle, o.baseline_norm, o.eata_lr, "eata"), o_(o) {
     if (o.eata_source_samples.defined()) compute_fisher(o.eata_source_samples);
-    reset_rule().configure({.enabled = false});
     remember_initial_state();
   }
   std::string name() const override { return "eata"; }
-  std::vector<torch::Tensor> trainable_parameters() override { return params_; }
 
  protected:
   Step compute(const torch::Tensor& x) override {
@@ -56,19 +52,10 @@ class EataMethod : public Method {
     }
     return {logits, loss};
   }
-  std::vector<torch::Tensor> state() override {
-    auto s = params_;
-    for (const auto& b : bundle_.model->buffers()) s.push_back(b);
-    return s;
-  }
   void restore_initial() override {
     Method::restore_initial();
     mean_probs_ = torch::Tensor();
   }
-  std::unique_ptr<torch::optim::Optimizer> make_optimizer() override {
-    return std::make_unique<torch::optim::Adam>(params_, torch::optim::AdamOptions(o_.eata_lr));
-  }
-  int64_t optimizer_slots() const override { return 2; }
   int64_t extra_persistent_bytes() override { return tensor_bytes(fisher_) + tensor_bytes(anchor_); }
 
  private:
@@ -92,9 +79,8 @@ class EataMethod : public Method {
     for (const auto& p : params_) anchor_.push_back(p.detach().clone());
   }
 
-  model::Bundle& bundle_;
   MethodOptions o_;
-  std::vector<torch::Tensor> params_, fisher_, anchor_;
+  std::vector<torch::Tensor> fisher_, anchor_;
   torch::Tensor mean_probs_;  // EMA of the mean prediction of trained samples
 };
 

@@ -11,6 +11,7 @@
 
 #include "data/atomic_file.h"
 #include "ecotta_loss.h"
+#include "model_utils.h"
 
 namespace ecotta::adapt {
 
@@ -37,11 +38,7 @@ void Method::remember_initial_state() {
   optimizer_ = make_optimizer();
 }
 
-void Method::restore_initial() {
-  torch::NoGradGuard no_grad;
-  const auto now = state();
-  for (size_t i = 0; i < now.size(); ++i) now[i].copy_(initial_[i]);
-}
+void Method::restore_initial() { copy_tensors(state(), initial_); }
 
 void Method::reset() {
   clear_grads();
@@ -65,9 +62,11 @@ torch::Tensor Method::forward_and_adapt(const torch::Tensor& x) {
   if (step.loss.defined() && step.loss.requires_grad()) dropped = !update(step.loss);
   clear_grads();
   auto prediction = step.prediction.detach();
-  const double entropy = softmax_entropy(prediction).mean().item<double>() /
-                         std::log(static_cast<double>(std::max<int64_t>(prediction.size(1), 2)));
-  if (rule_.observe(entropy, dropped)) reset();
+  if (rule_.config().enabled) {
+    const double entropy = softmax_entropy(prediction).mean().item<double>() /
+                           std::log(static_cast<double>(std::max<int64_t>(prediction.size(1), 2)));
+    if (rule_.observe(entropy, dropped)) reset();
+  }
   return prediction;
 }
 
@@ -89,8 +88,7 @@ bool Method::update(const torch::Tensor& loss) {
   for (const auto& p : params)
     if (!torch::isfinite(p).all().item<bool>()) {
       // Finite gradients can still overflow a parameter: put them all back.
-      torch::NoGradGuard no_grad;
-      for (size_t i = 0; i < params.size(); ++i) params[i].copy_(before[i]);
+      copy_tensors(params, before);
       ++skipped_;
       return false;
     }
@@ -99,9 +97,7 @@ bool Method::update(const torch::Tensor& loss) {
 }
 
 int64_t Method::persistent_bytes() {
-  int64_t trainable = 0;
-  for (const auto& p : trainable_parameters()) trainable += p.numel() * static_cast<int64_t>(p.element_size());
-  return tensor_bytes(initial_) + optimizer_slots() * trainable + extra_persistent_bytes();
+  return tensor_bytes(initial_) + optimizer_slots() * tensor_bytes(trainable_parameters()) + extra_persistent_bytes();
 }
 
 void Method::save_state(const std::string& path) {
@@ -138,8 +134,7 @@ void Method::load_state(const std::string& path) {
   for (size_t i = 0; i < now.size(); ++i)
     if (!tensors[i].sizes().equals(now[i].sizes()) || tensors[i].scalar_type() != now[i].scalar_type())
       throw std::runtime_error(path + ": tensor " + std::to_string(i) + " does not match this model");
-  torch::NoGradGuard no_grad;
-  for (size_t i = 0; i < now.size(); ++i) now[i].copy_(tensors[i]);
+  copy_tensors(now, tensors);
   clear_grads();
   optimizer_ = make_optimizer();
   rule_.restart();

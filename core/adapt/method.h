@@ -86,7 +86,7 @@ class Method {
 
   std::vector<torch::Tensor> initial_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
-  ResetRule rule_;
+  ResetRule rule_{ResetRuleConfig{.enabled = false}};  // baselines run as published; EcoTTA enables it
   int64_t steps_ = 0, skipped_ = 0, resets_ = 0;
 };
 

@@ -9,6 +9,13 @@ const std::vector<std::string>& method_names() {
   return names;
 }
 
+void check_method_name(const std::string& name) {
+  for (const auto& known : method_names())
+    if (name == known) return;
+  throw std::invalid_argument("unknown adaptation method '" + name +
+                              "' (known: source, norm, tent, eata, cotta, ecotta)");
+}
+
 std::unique_ptr<Method> make_method(const std::string& name, model::Bundle& bundle, const MethodOptions& options) {
   if (name == "source") return make_source_method(bundle);
   if (name == "norm") return make_norm_method(bundle, options);
@@ -20,8 +27,8 @@ std::unique_ptr<Method> make_method(const std::string& name, model::Bundle& bund
     m->reset_rule().configure(options.ecotta_reset);
     return m;
   }
-  throw std::invalid_argument("unknown adaptation method '" + name +
-                              "' (known: source, norm, tent, eata, cotta, ecotta)");
+  check_method_name(name);
+  throw std::logic_error("make_method: '" + name + "' is known but not built");
 }
 
 }  // namespace ecotta::adapt

@@ -43,6 +43,8 @@ struct MethodOptions {
 // name or a bundle the method cannot use.
 std::unique_ptr<Method> make_method(const std::string& name, model::Bundle& bundle, const MethodOptions& options);
 const std::vector<std::string>& method_names();
+// Throws the same std::invalid_argument as make_method for an unknown name.
+void check_method_name(const std::string& name);
 
 // One constructor per method file.
 std::unique_ptr<Method> make_source_method(model::Bundle& bundle);

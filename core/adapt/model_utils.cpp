@@ -29,13 +29,17 @@ std::vector<torch::Tensor> parameters_and_buffers(torch::nn::Module& module) {
 
 model::ModelPtr copy_network(const model::Bundle& bundle) {
   auto copy = model::build_model(bundle.info.arch_json, bundle.torchscript_bytes);
-  torch::NoGradGuard no_grad;
   const auto from = parameters_and_buffers(*bundle.model);
   const auto to = parameters_and_buffers(*copy);
   if (from.size() != to.size()) throw std::logic_error("copy_network: the rebuilt network has another layout");
-  for (size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
+  copy_tensors(to, from);
   model::freeze(*copy);
   return copy;
+}
+
+void copy_tensors(const std::vector<torch::Tensor>& into, const std::vector<torch::Tensor>& from) {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < into.size(); ++i) into[i].copy_(from[i]);
 }
 
 void set_trainable(torch::nn::Module& module, bool trainable) {

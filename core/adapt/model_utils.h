@@ -20,6 +20,10 @@ std::vector<torch::Tensor> parameters_and_buffers(torch::nn::Module& module);
 // and statistics (CoTTA's teacher and anchor).
 model::ModelPtr copy_network(const model::Bundle& bundle);
 
+// Copies `from` into `into` element by element, without autograd (same
+// counts and shapes; the caller checks when they come from outside).
+void copy_tensors(const std::vector<torch::Tensor>& into, const std::vector<torch::Tensor>& from);
+
 // Sets requires_grad on every parameter of `module`.
 void set_trainable(torch::nn::Module& module, bool trainable);
 

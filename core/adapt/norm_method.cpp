@@ -13,7 +13,6 @@ class NormMethod : public Method {
  public:
   NormMethod(model::Bundle& bundle, model::NormMode mode) : bundle_(bundle), mode_(mode) {
     bundle_.model->apply_norm_mode(mode);
-    reset_rule().configure({.enabled = false});
     remember_initial_state();
   }
   std::string name() const override { return "norm"; }

@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "model_utils.h"
+
 namespace ecotta::adapt {
 
 uint64_t SnapshotPublisher::publish(const std::vector<torch::Tensor>& state) {
@@ -29,8 +31,7 @@ bool apply_snapshot(const Snapshot& snapshot, const std::vector<torch::Tensor>& 
   if (snapshot.tensors.size() != into.size())
     throw std::invalid_argument("snapshot holds " + std::to_string(snapshot.tensors.size()) + " tensors, the model " +
                                 std::to_string(into.size()));
-  torch::NoGradGuard no_grad;
-  for (size_t i = 0; i < into.size(); ++i) into[i].copy_(snapshot.tensors[i]);
+  copy_tensors(into, snapshot.tensors);
   if (seen) *seen = snapshot.version;
   return true;
 }

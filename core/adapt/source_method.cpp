@@ -10,7 +10,6 @@ class SourceMethod : public Method {
  public:
   explicit SourceMethod(model::Bundle& bundle) : bundle_(bundle) {
     bundle_.model->apply_norm_mode(model::NormMode::Source);
-    reset_rule().configure({.enabled = false});
     remember_initial_state();
   }
   std::string name() const override { return "source"; }

@@ -9,6 +9,13 @@
 
 namespace ecotta::bench {
 
+int64_t step_adapt_bytes(adapt::Method& method, const torch::Tensor& x) {
+  memory::AllocationCounter::install();
+  memory::PeakScope scope;
+  method.forward_and_adapt(x);
+  return scope.peak_above_start() + method.persistent_bytes();
+}
+
 MethodRun run_continual(adapt::Method& method, const std::vector<BenchBatch>& batches, model::Task task,
                         int64_t classes, int rounds, size_t domains,
                         const std::function<void(size_t, double)>& progress, int64_t step_batch) {

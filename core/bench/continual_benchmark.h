@@ -31,6 +31,11 @@ struct MethodRun {
   int64_t peak_adapt_bytes() const { return peak_step_bytes + persistent_bytes; }
 };
 
+// Peak adaptation bytes of one step on `x`: the counting allocator's peak
+// during forward_and_adapt above its level before it, plus the method's
+// persistent bytes (the definition every figure uses; docs/benchmarks.md).
+int64_t step_adapt_bytes(adapt::Method& method, const torch::Tensor& x);
+
 // Runs `method` over the batches in order, scoring every prediction before
 // the next batch is seen. Peak adaptation bytes, as defined for every method
 // (docs/benchmarks.md): the counting allocator's peak during a step above its

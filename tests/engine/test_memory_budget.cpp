@@ -4,6 +4,7 @@
 
 #include "adapt/memory_budget.h"
 #include "adapt/methods.h"
+#include "bench/continual_benchmark.h"
 #include "memory/counting_allocator.h"
 #include "small_bundle.h"
 
@@ -66,9 +67,7 @@ TEST(MemoryBudget, EcoTtaUnderHalfItsPeakStaysUnderTheCapAndStillAdapts) {
     adapt::MethodOptions o;
     o.ecotta.first_trained_part = part;
     auto m = adapt::make_method("ecotta", bundle, o);
-    memory::PeakScope scope;
-    m->forward_and_adapt(x.slice(0, 0, batch));
-    return scope.peak_above_start() + m->persistent_bytes();
+    return bench::step_adapt_bytes(*m, x.slice(0, 0, batch));
   };
   const int64_t uncapped = measure(32, 0);
   const auto plan = adapt::plan_memory(
