@@ -59,8 +59,10 @@ struct FrozenPart : public torch::autograd::Function<FrozenPart> {
     return out;
   }
   // Recomputes the part block by block: first the inputs of its blocks
-  // without autograd (unless the forward kept them), then each block with
-  // autograd, last to first, so at most one block's activations exist at a time.
+  // without autograd (unless the forward kept them), then each block's input
+  // gradient, last to first, so at most one block's activations exist at a
+  // time: by the model's hand-written block backward where it has one, else
+  // by recomputing the block under autograd.
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_out) {
     auto* m = model_of(ctx);
     const auto k = static_cast<size_t>(ctx->saved_data["k"].toInt());
@@ -73,7 +75,9 @@ struct FrozenPart : public torch::autograd::Function<FrozenPart> {
     }
     torch::Tensor g = grad_out[0];
     for (size_t j = n; j-- > 0;) {
-      g = recompute_grads({inputs[j]}, g, [&](const tensor_list& in) { return m->block(k, j, in[0]); })[0];
+      auto by_hand = m->block_input_grad(k, j, inputs[j], g);
+      g = by_hand.defined() ? by_hand
+                            : recompute_grads({inputs[j]}, g, [&](const tensor_list& in) { return m->block(k, j, in[0]); })[0];
       inputs[j] = torch::Tensor();
     }
     return {g, torch::Tensor(), torch::Tensor(), torch::Tensor()};

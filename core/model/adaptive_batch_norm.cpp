@@ -73,6 +73,30 @@ torch::Tensor AdaptiveBatchNorm2dImpl::forward(const torch::Tensor& x) {
   throw std::logic_error("AdaptiveBatchNorm2d: bad mode");
 }
 
+torch::Tensor AdaptiveBatchNorm2dImpl::forward_for_input_grad(const torch::Tensor& x, Saved& saved) {
+  saved.batch_statistics = mode_ == NormMode::Train || mode_ == NormMode::Batch;
+  if (saved.batch_statistics) {
+    auto [y, mean, invstd] = at::native_batch_norm(x, weight, bias, {}, {}, /*training=*/true, 0.0, eps_);
+    saved.mean = mean;
+    saved.invstd = invstd;
+    return y;
+  }
+  // Source or Robust: fixed statistics (Robust as the forward left its EMA).
+  const bool robust = mode_ == NormMode::Robust;
+  saved.mean = robust ? robust_mean : running_mean;
+  saved.invstd = (robust ? robust_var : running_var).add(eps_).rsqrt_();
+  return torch::batch_norm(x, weight, bias, saved.mean, robust ? robust_var : running_var, false, 0.0, eps_, false);
+}
+
+torch::Tensor AdaptiveBatchNorm2dImpl::input_grad(const torch::Tensor& x, const torch::Tensor& grad_out,
+                                                  const Saved& saved) const {
+  if (saved.batch_statistics)
+    return std::get<0>(at::native_batch_norm_backward(grad_out, x, weight, {}, {}, saved.mean, saved.invstd,
+                                                      /*train=*/true, eps_, {true, false, false}));
+  // Fixed statistics: an affine map per channel.
+  return grad_out * (weight * saved.invstd).view({1, -1, 1, 1});
+}
+
 void set_norm_mode(torch::nn::Module& module, NormMode mode) {
   // modules(false): the top module may live on the stack, not in a shared_ptr.
   if (auto* self = module.as<AdaptiveBatchNorm2dImpl>()) self->set_mode(mode);

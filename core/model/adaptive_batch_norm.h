@@ -24,6 +24,16 @@ class AdaptiveBatchNorm2dImpl : public torch::nn::Module {
 
   int64_t channels() const { return weight.size(0); }
 
+  // For a hand-written backward through a frozen layer (no autograd): the
+  // forward without side effects (no statistics are updated), keeping what
+  // the input gradient needs, and that gradient.
+  struct Saved {
+    torch::Tensor mean, invstd;  // the statistics the forward normalized with
+    bool batch_statistics = false;
+  };
+  torch::Tensor forward_for_input_grad(const torch::Tensor& x, Saved& saved);
+  torch::Tensor input_grad(const torch::Tensor& x, const torch::Tensor& grad_out, const Saved& saved) const;
+
   torch::Tensor weight, bias;               // affine parameters
   torch::Tensor running_mean, running_var;  // source statistics (updated in Train mode only)
   torch::Tensor robust_mean, robust_var;    // test-time EMA (Robust mode only)

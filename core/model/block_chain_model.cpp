@@ -31,4 +31,9 @@ torch::Tensor BlockChainModel::block(size_t k, size_t j, const torch::Tensor& x)
   return run_block(part_start_.at(k) + static_cast<int64_t>(j), x);
 }
 
+torch::Tensor BlockChainModel::block_input_grad(size_t k, size_t j, const torch::Tensor& x, const torch::Tensor& grad_out) {
+  if (j >= part_blocks(k)) throw std::out_of_range("part " + std::to_string(k) + " has no block " + std::to_string(j));
+  return run_block_input_grad(part_start_.at(k) + static_cast<int64_t>(j), x, grad_out);
+}
+
 }  // namespace ecotta::model

@@ -16,6 +16,7 @@ class BlockChainModel : public PartitionedModel {
   torch::Tensor part(size_t k, const torch::Tensor& x) override;
   size_t part_blocks(size_t k) const override;
   torch::Tensor block(size_t k, size_t j, const torch::Tensor& x) override;
+  torch::Tensor block_input_grad(size_t k, size_t j, const torch::Tensor& x, const torch::Tensor& grad_out) override;
   size_t num_parts() const override { return split_.size(); }
   std::vector<int64_t> partition() const override { return split_; }
   int64_t num_blocks() const { return static_cast<int64_t>(blocks_->size()); }
@@ -27,6 +28,8 @@ class BlockChainModel : public PartitionedModel {
   // std::invalid_argument naming `model_name`) and records where parts start.
   void set_partition(const std::vector<int64_t>& split, const std::string& model_name);
   virtual torch::Tensor run_block(int64_t i, const torch::Tensor& x) = 0;
+  // Block i's hand-written input gradient, if the subclass has one.
+  virtual torch::Tensor run_block_input_grad(int64_t, const torch::Tensor&, const torch::Tensor&) { return {}; }
 
   torch::nn::ModuleList blocks_{nullptr};  // registered by the subclass
 

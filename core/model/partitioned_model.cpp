@@ -21,6 +21,8 @@ size_t PartitionedModel::part_blocks(size_t) const { return 1; }
 
 torch::Tensor PartitionedModel::block(size_t k, size_t, const torch::Tensor& x) { return part(k, x); }
 
+torch::Tensor PartitionedModel::block_input_grad(size_t, size_t, const torch::Tensor&, const torch::Tensor&) { return {}; }
+
 void PartitionedModel::apply_norm_mode(NormMode mode) { set_norm_mode(*this, mode); }
 
 torch::Tensor PartitionedModel::forward(const torch::Tensor& x) {

@@ -24,6 +24,11 @@ class PartitionedModel : public torch::nn::Module {
   // block at a time. By default a part is one block.
   virtual size_t part_blocks(size_t k) const;
   virtual torch::Tensor block(size_t k, size_t j, const torch::Tensor& x);
+  // The gradient of block(k, j, x) with respect to x, given the gradient of
+  // its output, computed by hand without autograd (cheaper than recomputing
+  // the block under autograd: no second convolution, nothing kept beyond
+  // each step). Undefined when the model has none; autograd is used then.
+  virtual torch::Tensor block_input_grad(size_t k, size_t j, const torch::Tensor& x, const torch::Tensor& grad_out);
   // `parts` holds every part's output (a segmentation head may use shallow
   // ones as skip connections); `input` gives the output geometry.
   virtual torch::Tensor head(const std::vector<torch::Tensor>& parts, const torch::Tensor& input) = 0;

@@ -11,9 +11,19 @@ torch::nn::Conv2d conv3x3(int64_t in, int64_t out, int64_t stride) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false));
 }
 
+// The gradient of a bias-free convolution with respect to its input: the
+// kernel autograd itself would call, asked for the input gradient only.
+torch::Tensor conv_input_grad(const torch::nn::Conv2d& conv, const torch::Tensor& input, const torch::Tensor& grad_out,
+                              int64_t stride, int64_t padding) {
+  return std::get<0>(at::convolution_backward(grad_out, input, conv->weight, c10::nullopt, {stride, stride},
+                                              {padding, padding}, {1, 1}, /*transposed=*/false, {0, 0},
+                                              /*groups=*/1, {true, false, false}));
+}
+
 }  // namespace
 
-WideBasicBlockImpl::WideBasicBlockImpl(int64_t in, int64_t out, int64_t stride) : equal_in_out_(in == out) {
+WideBasicBlockImpl::WideBasicBlockImpl(int64_t in, int64_t out, int64_t stride)
+    : equal_in_out_(in == out), stride_(stride) {
   bn1_ = register_module("bn1", AdaptiveBatchNorm2d(in));
   conv1_ = register_module("conv1", conv3x3(in, out, stride));
   bn2_ = register_module("bn2", AdaptiveBatchNorm2d(out));
@@ -38,6 +48,28 @@ torch::Tensor WideBasicBlockImpl::forward(const torch::Tensor& x) {
   out.relu_();
   out = conv2_(out);
   return out.add_(shortcut);
+}
+
+torch::Tensor WideBasicBlockImpl::input_grad(const torch::Tensor& x, const torch::Tensor& grad_out) {
+  torch::NoGradGuard no_grad;
+  AdaptiveBatchNorm2dImpl::Saved s1, s2;
+  auto a = bn1_->forward_for_input_grad(x, s1).relu_();
+  auto h = conv1_(a);
+  auto b = bn2_->forward_for_input_grad(h, s2).relu_();
+  // Backward, each tensor dropped after its last use. A ReLU passes the
+  // gradient where its output is positive.
+  auto g = conv_input_grad(conv2_, b, grad_out, 1, 1);
+  g.masked_fill_(b.le(0), 0);
+  b = torch::Tensor();
+  g = bn2_->input_grad(h, g, s2);
+  h = torch::Tensor();
+  g = conv_input_grad(conv1_, a, g, stride_, 1);
+  if (!equal_in_out_) g.add_(conv_input_grad(shortcut_, a, grad_out, stride_, 0));
+  g.masked_fill_(a.le(0), 0);
+  a = torch::Tensor();
+  g = bn1_->input_grad(x, g, s1);
+  if (equal_in_out_) g.add_(grad_out);
+  return g;
 }
 
 WideResNet::WideResNet(const WideResNetConfig& config) {
@@ -69,6 +101,10 @@ WideResNet::WideResNet(const WideResNetConfig& config) {
 torch::Tensor WideResNet::stem(const torch::Tensor& x) { return conv1_(x); }
 
 torch::Tensor WideResNet::run_block(int64_t i, const torch::Tensor& x) { return blocks_[i]->as<WideBasicBlock>()->forward(x); }
+
+torch::Tensor WideResNet::run_block_input_grad(int64_t i, const torch::Tensor& x, const torch::Tensor& grad_out) {
+  return blocks_[i]->as<WideBasicBlock>()->input_grad(x, grad_out);
+}
 
 torch::Tensor WideResNet::head(const std::vector<torch::Tensor>& parts, const torch::Tensor&) {
   auto h = bn_(parts.back());

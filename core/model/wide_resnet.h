@@ -21,9 +21,14 @@ class WideBasicBlockImpl : public torch::nn::Module {
  public:
   WideBasicBlockImpl(int64_t in, int64_t out, int64_t stride);
   torch::Tensor forward(const torch::Tensor& x);
+  // d forward(x) / dx applied to `grad_out`, without autograd and for a
+  // frozen block: recomputes only up to the second convolution's input and
+  // keeps no more than the tensors each step of the backward needs.
+  torch::Tensor input_grad(const torch::Tensor& x, const torch::Tensor& grad_out);
 
  private:
   bool equal_in_out_;
+  int64_t stride_;
   AdaptiveBatchNorm2d bn1_{nullptr}, bn2_{nullptr};
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, shortcut_{nullptr};
 };
@@ -39,6 +44,7 @@ class WideResNet : public BlockChainModel {
 
  protected:
   torch::Tensor run_block(int64_t i, const torch::Tensor& x) override;
+  torch::Tensor run_block_input_grad(int64_t i, const torch::Tensor& x, const torch::Tensor& grad_out) override;
 
  private:
   torch::nn::Conv2d conv1_{nullptr};

@@ -117,3 +117,36 @@ TEST(EcoTtaLoss, EntropyFilterAndRegularizer) {
   EXPECT_EQ(none.confident, 0);
   EXPECT_EQ(none.entropy.item<double>(), 0.0);
 }
+
+TEST(FrozenPartBackward, HandWrittenBlockGradientMatchesAutograd) {
+  // Every block of WRN-16-2 (identity and strided projection shortcuts) in
+  // every normalization mode.
+  for (auto mode : {model::NormMode::Batch, model::NormMode::Source, model::NormMode::Robust, model::NormMode::Train}) {
+    auto s = make("wrn-16-2", 32, 32, mode);
+    model::FreezeRobustStats frozen_stats;  // both computations see the same statistics
+    torch::Tensor h;
+    {
+      torch::NoGradGuard no_grad;
+      h = s.net->stem(torch::randn({5, 3, 32, 32}));
+    }
+    for (size_t k = 0; k < s.net->num_parts(); ++k)
+      for (size_t j = 0; j < s.net->part_blocks(k); ++j) {
+        const auto x = h.detach().requires_grad_(true);
+        const auto y = s.net->block(k, j, x);
+        const auto g = torch::randn_like(y);
+        const auto expected = torch::autograd::grad({y}, {x}, {g})[0];
+        const auto by_hand = s.net->block_input_grad(k, j, x.detach(), g);
+        ASSERT_TRUE(by_hand.defined());
+        EXPECT_TRUE(torch::allclose(by_hand, expected, 1e-4, 1e-5))
+            << "mode " << model::to_string(mode) << " part " << k << " block " << j << ": max diff "
+            << (by_hand - expected).abs().max().item<double>();
+        h = y.detach();
+      }
+  }
+}
+
+TEST(FrozenPartBackward, ModelsWithoutHandWrittenBlockGradientSayNone) {
+  auto s = make("segmenter", 64, 64, model::NormMode::Batch);
+  const auto x = torch::randn({2, 32, 32, 32});
+  EXPECT_FALSE(s.net->block_input_grad(0, 0, x, x).defined());
+}
