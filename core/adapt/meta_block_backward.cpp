@@ -2,17 +2,11 @@
 
 #include <torch/torch.h>
 
-#include "model/adaptive_batch_norm.h"
-
 namespace ecotta::adapt {
 namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
-
-model::MetaBlockImpl* block_of(AutogradContext* ctx) {
-  return reinterpret_cast<model::MetaBlockImpl*>(ctx->saved_data["block"].toInt());
-}
 
 std::pair<torch::Tensor, torch::Tensor> run(model::MetaBlockImpl& block, const torch::Tensor& in, const torch::Tensor& frozen) {
   auto adapted = block.forward(in, frozen);
@@ -24,37 +18,63 @@ struct MetaStep : public torch::autograd::Function<MetaStep> {
   // `params` are the block's parameters: passing them makes autograd route
   // their gradients through this function.
   static tensor_list forward(AutogradContext* ctx, torch::Tensor part_input, torch::Tensor frozen_output,
-                             at::TensorList params, int64_t block_ptr) {
+                             at::TensorList /*params*/, int64_t block_ptr) {
     ctx->saved_data["block"] = block_ptr;
-    ctx->saved_data["params"] = static_cast<int64_t>(params.size());
     ctx->save_for_backward({part_input, frozen_output});
     auto [adapted, reg] = run(*reinterpret_cast<model::MetaBlockImpl*>(block_ptr), part_input, frozen_output);
     return {adapted, reg};
   }
 
+  // By hand, without autograd: recompute the conv path and the output BN
+  // from the two inputs, then walk back through them, each intermediate
+  // dropped after its last use (about half of what autograd would hold).
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_out) {
-    auto* block = block_of(ctx);
+    auto& block = *reinterpret_cast<model::MetaBlockImpl*>(ctx->saved_data["block"].toInt());
     const auto saved = ctx->get_saved_variables();
-    const auto in = saved[0].detach().requires_grad_(ctx->needs_input_grad(0));
-    const auto frozen = saved[1].detach().requires_grad_(ctx->needs_input_grad(1));
-    torch::AutoGradMode enable(true);
-    model::FreezeRobustStats no_double_count;  // the forward already counted this batch
-    auto [adapted, reg] = run(*block, in, frozen);
-    tensor_list outputs{adapted, reg}, grads{grad_out[0], grad_out[1]};
-    if (!grads[0].defined()) grads[0] = torch::zeros_like(adapted);
-    if (!grads[1].defined()) grads[1] = torch::zeros_like(reg);
-    tensor_list wanted;
-    std::vector<size_t> slot;
-    if (in.requires_grad()) wanted.push_back(in), slot.push_back(0);
-    if (frozen.requires_grad()) wanted.push_back(frozen), slot.push_back(1);
-    const auto params = block->parameters();
+    const auto& in = saved[0];
+    const auto& frozen = saved[1];
+    torch::NoGradGuard no_grad;
+    auto& conv = block.conv_layer();
+    auto& conv_bn = block.conv_norm_layer();
+    auto& out_bn = block.output_norm_layer();
+
+    model::AdaptiveBatchNorm2dImpl::Saved conv_stats, out_stats;
+    auto conv_out = conv.forward(in);
+    auto path = conv_bn.forward_for_backward(conv_out, conv_stats).relu_();
+    auto g = out_bn.forward_for_backward(frozen, out_stats).add_(path);  // x~, about to become its gradient
+    const auto path_off = path.le(0);
+    path = torch::Tensor();
+    // d/dx~ of R = mean |x~ - x| is sign(x~ - x) / numel (zero where equal, as autograd's abs).
+    const auto numel = static_cast<double>(g.numel());
+    g.sub_(frozen).sign_();
+    if (grad_out[1].defined()) g.mul_(grad_out[1] / numel);
+    else g.zero_();
+    if (grad_out[0].defined()) g.add_(grad_out[0]);
+
+    const bool want_frozen = ctx->needs_input_grad(1);
+    auto [frozen_grad, out_w, out_b] = out_bn.backward(
+        frozen, g, out_stats, {want_frozen, out_bn.weight.requires_grad(), out_bn.bias.requires_grad()});
+    g.masked_fill_(path_off, 0);
+    auto [conv_out_grad, bn_w, bn_b] = conv_bn.backward(
+        conv_out, g, conv_stats, {true, conv_bn.weight.requires_grad(), conv_bn.bias.requires_grad()});
+    g = torch::Tensor();
+    conv_out = torch::Tensor();
+    const int64_t s = block.stride();
+    auto [in_grad, conv_w, unused] = at::convolution_backward(
+        conv_out_grad, in, conv.weight, c10::nullopt, {s, s}, {1, 1}, {1, 1}, /*transposed=*/false, {0, 0}, 1,
+        {ctx->needs_input_grad(0), conv.weight.requires_grad(), false});
+
+    // Gradients in the order forward received its inputs: the two tensors,
+    // the parameters (matched by identity), the block pointer.
+    const auto params = block.parameters();
+    tensor_list result(2 + params.size() + 1);
+    result[0] = in_grad;
+    result[1] = frozen_grad;
+    const std::pair<const torch::Tensor*, torch::Tensor> grads[] = {
+        {&out_bn.weight, out_w}, {&out_bn.bias, out_b}, {&conv.weight, conv_w}, {&conv_bn.weight, bn_w}, {&conv_bn.bias, bn_b}};
     for (size_t i = 0; i < params.size(); ++i)
-      if (params[i].requires_grad()) wanted.push_back(params[i]), slot.push_back(2 + i);
-    tensor_list result(2 + params.size() + 1);  // inputs, parameters, block pointer
-    if (wanted.empty()) return result;
-    const auto g = torch::autograd::grad(outputs, wanted, grads, /*retain_graph=*/false, /*create_graph=*/false,
-                                         /*allow_unused=*/true);
-    for (size_t j = 0; j < wanted.size(); ++j) result[slot[j]] = g[j];
+      for (const auto& [param, grad] : grads)
+        if (params[i].is_same(*param)) result[2 + i] = grad;
     return result;
   }
 };

@@ -73,9 +73,9 @@ torch::Tensor AdaptiveBatchNorm2dImpl::forward(const torch::Tensor& x) {
   throw std::logic_error("AdaptiveBatchNorm2d: bad mode");
 }
 
-torch::Tensor AdaptiveBatchNorm2dImpl::forward_for_input_grad(const torch::Tensor& x, Saved& saved) {
-  saved.batch_statistics = mode_ == NormMode::Train || mode_ == NormMode::Batch;
-  if (saved.batch_statistics) {
+torch::Tensor AdaptiveBatchNorm2dImpl::forward_for_backward(const torch::Tensor& x, Saved& saved) {
+  saved = Saved{};
+  if (mode_ == NormMode::Train || mode_ == NormMode::Batch) {
     auto [y, mean, invstd] = at::native_batch_norm(x, weight, bias, {}, {}, /*training=*/true, 0.0, eps_);
     saved.mean = mean;
     saved.invstd = invstd;
@@ -83,18 +83,19 @@ torch::Tensor AdaptiveBatchNorm2dImpl::forward_for_input_grad(const torch::Tenso
   }
   // Source or Robust: fixed statistics (Robust as the forward left its EMA).
   const bool robust = mode_ == NormMode::Robust;
-  saved.mean = robust ? robust_mean : running_mean;
-  saved.invstd = (robust ? robust_var : running_var).add(eps_).rsqrt_();
-  return torch::batch_norm(x, weight, bias, saved.mean, robust ? robust_var : running_var, false, 0.0, eps_, false);
+  saved.fixed_mean = robust ? robust_mean : running_mean;
+  saved.fixed_var = robust ? robust_var : running_var;
+  return torch::batch_norm(x, weight, bias, saved.fixed_mean, saved.fixed_var, false, 0.0, eps_, false);
 }
 
-torch::Tensor AdaptiveBatchNorm2dImpl::input_grad(const torch::Tensor& x, const torch::Tensor& grad_out,
-                                                  const Saved& saved) const {
-  if (saved.batch_statistics)
-    return std::get<0>(at::native_batch_norm_backward(grad_out, x, weight, {}, {}, saved.mean, saved.invstd,
-                                                      /*train=*/true, eps_, {true, false, false}));
-  // Fixed statistics: an affine map per channel.
-  return grad_out * (weight * saved.invstd).view({1, -1, 1, 1});
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> AdaptiveBatchNorm2dImpl::backward(
+    const torch::Tensor& x, const torch::Tensor& grad_out, const Saved& saved, std::array<bool, 3> mask) const {
+  // The kernels autograd itself calls for batch_norm's backward.
+  if (saved.mean.defined())
+    return at::native_batch_norm_backward(grad_out, x, weight, {}, {}, saved.mean, saved.invstd, /*train=*/true, eps_,
+                                          mask);
+  return at::native_batch_norm_backward(grad_out, x, weight, saved.fixed_mean, saved.fixed_var, {}, {},
+                                        /*train=*/false, eps_, mask);
 }
 
 void set_norm_mode(torch::nn::Module& module, NormMode mode) {

@@ -1,4 +1,7 @@
 #pragma once
+#include <array>
+#include <tuple>
+
 #include <torch/nn/module.h>
 #include <torch/nn/pimpl.h>
 
@@ -24,15 +27,20 @@ class AdaptiveBatchNorm2dImpl : public torch::nn::Module {
 
   int64_t channels() const { return weight.size(0); }
 
-  // For a hand-written backward through a frozen layer (no autograd): the
-  // forward without side effects (no statistics are updated), keeping what
-  // the input gradient needs, and that gradient.
+  // For a hand-written backward (no autograd): the forward without side
+  // effects (no statistics are updated), keeping what backward needs, and
+  // the gradients with respect to the input, weight and bias (those asked
+  // for in `mask`; the others come back undefined).
   struct Saved {
-    torch::Tensor mean, invstd;  // the statistics the forward normalized with
-    bool batch_statistics = false;
+    torch::Tensor mean, invstd;  // batch statistics, when the forward used them
+    torch::Tensor fixed_mean, fixed_var;  // otherwise the fixed statistics it used
   };
-  torch::Tensor forward_for_input_grad(const torch::Tensor& x, Saved& saved);
-  torch::Tensor input_grad(const torch::Tensor& x, const torch::Tensor& grad_out, const Saved& saved) const;
+  torch::Tensor forward_for_backward(const torch::Tensor& x, Saved& saved);
+  std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> backward(const torch::Tensor& x, const torch::Tensor& grad_out,
+                                                                   const Saved& saved, std::array<bool, 3> mask) const;
+  torch::Tensor input_grad(const torch::Tensor& x, const torch::Tensor& grad_out, const Saved& saved) const {
+    return std::get<0>(backward(x, grad_out, saved, {true, false, false}));
+  }
 
   torch::Tensor weight, bias;               // affine parameters
   torch::Tensor running_mean, running_var;  // source statistics (updated in Train mode only)

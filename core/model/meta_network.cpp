@@ -6,7 +6,7 @@
 
 namespace ecotta::model {
 
-MetaBlockImpl::MetaBlockImpl(int64_t in_channels, int64_t out_channels, int64_t stride) {
+MetaBlockImpl::MetaBlockImpl(int64_t in_channels, int64_t out_channels, int64_t stride) : stride_(stride) {
   out_bn_ = register_module("out_bn", AdaptiveBatchNorm2d(out_channels));
   conv_ = register_module(
       "conv", torch::nn::Conv2d(

@@ -21,7 +21,14 @@ class MetaBlockImpl : public torch::nn::Module {
   torch::Tensor conv_path(const torch::Tensor& part_input);
   torch::Tensor output_norm(const torch::Tensor& frozen_output);
 
+  // The layers, for a hand-written backward (adapt/meta_block_backward).
+  AdaptiveBatchNorm2dImpl& output_norm_layer() { return *out_bn_; }
+  torch::nn::Conv2dImpl& conv_layer() { return *conv_; }
+  AdaptiveBatchNorm2dImpl& conv_norm_layer() { return *conv_bn_; }
+  int64_t stride() const { return stride_; }
+
  private:
+  int64_t stride_;
   AdaptiveBatchNorm2d out_bn_{nullptr};
   torch::nn::Conv2d conv_{nullptr};
   AdaptiveBatchNorm2d conv_bn_{nullptr};

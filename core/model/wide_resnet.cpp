@@ -13,6 +13,8 @@ torch::nn::Conv2d conv3x3(int64_t in, int64_t out, int64_t stride) {
 
 // The gradient of a bias-free convolution with respect to its input: the
 // kernel autograd itself would call, asked for the input gradient only.
+// That gradient depends on the input's shape, not its values: `input` may
+// be any tensor of that shape.
 torch::Tensor conv_input_grad(const torch::nn::Conv2d& conv, const torch::Tensor& input, const torch::Tensor& grad_out,
                               int64_t stride, int64_t padding) {
   return std::get<0>(at::convolution_backward(grad_out, input, conv->weight, c10::nullopt, {stride, stride},
@@ -53,20 +55,22 @@ torch::Tensor WideBasicBlockImpl::forward(const torch::Tensor& x) {
 torch::Tensor WideBasicBlockImpl::input_grad(const torch::Tensor& x, const torch::Tensor& grad_out) {
   torch::NoGradGuard no_grad;
   AdaptiveBatchNorm2dImpl::Saved s1, s2;
-  auto a = bn1_->forward_for_input_grad(x, s1).relu_();
+  auto a = bn1_->forward_for_backward(x, s1).relu_();
   auto h = conv1_(a);
-  auto b = bn2_->forward_for_input_grad(h, s2).relu_();
-  // Backward, each tensor dropped after its last use. A ReLU passes the
-  // gradient where its output is positive.
-  auto g = conv_input_grad(conv2_, b, grad_out, 1, 1);
-  g.masked_fill_(b.le(0), 0);
-  b = torch::Tensor();
+  // A ReLU passes the gradient where its output is positive: keep that as
+  // a byte mask. The convolutions' input gradients need only shapes (x has
+  // a's, h has b's): neither activation is kept.
+  const auto a_off = a.le(0);
+  a = torch::Tensor();
+  auto b_off = bn2_->forward_for_backward(h, s2).le(0);  // relu(b) > 0 exactly where b > 0
+  auto g = conv_input_grad(conv2_, h, grad_out, 1, 1);
+  g.masked_fill_(b_off, 0);
+  b_off = torch::Tensor();
   g = bn2_->input_grad(h, g, s2);
   h = torch::Tensor();
-  g = conv_input_grad(conv1_, a, g, stride_, 1);
-  if (!equal_in_out_) g.add_(conv_input_grad(shortcut_, a, grad_out, stride_, 0));
-  g.masked_fill_(a.le(0), 0);
-  a = torch::Tensor();
+  g = conv_input_grad(conv1_, x, g, stride_, 1);
+  if (!equal_in_out_) g.add_(conv_input_grad(shortcut_, x, grad_out, stride_, 0));
+  g.masked_fill_(a_off, 0);
   g = bn1_->input_grad(x, g, s1);
   if (equal_in_out_) g.add_(grad_out);
   return g;

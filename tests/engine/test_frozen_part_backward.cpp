@@ -48,7 +48,7 @@ std::vector<torch::Tensor> meta_grads(Setup& s, const torch::Tensor& x, bool rec
 }  // namespace
 
 TEST(FrozenPartBackward, RecomputationGivesTheSameMetaGradients) {
-  for (auto mode : {model::NormMode::Batch, model::NormMode::Source}) {
+  for (auto mode : {model::NormMode::Batch, model::NormMode::Source, model::NormMode::Robust}) {
     auto a = make("wrn-16-2", 32, 32, mode);
     auto b = make("wrn-16-2", 32, 32, mode);
     const auto x = torch::randn({6, 3, 32, 32});
