@@ -254,7 +254,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--ecotta-lr", o.method.ecotta.lr, "EcoTTA's SGD learning rate (paper: 5e-3)")->capture_default_str();
   cmd->add_option("--ecotta-keep-block-inputs-from", o.method.ecotta.keep_block_inputs_from,
                   "EcoTTA: parts from this one keep their blocks' inputs (faster backward, more memory); "
-                  "-1 = the deeper half, K = none")
+                  "-1 = the last part only, K = none")
       ->capture_default_str();
   cmd->add_option("--tent-lr", o.method.tent_lr, "Tent's Adam learning rate (paper, CIFAR: 1e-3)")->capture_default_str();
   cmd->add_option("--eata-lr", o.method.eata_lr, "EATA's Adam learning rate")->capture_default_str();

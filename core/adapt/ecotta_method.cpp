@@ -10,6 +10,10 @@
 
 namespace ecotta::adapt {
 
+size_t resolve_keep_block_inputs_from(int64_t configured, size_t parts) {
+  return configured < 0 ? (parts == 0 ? 0 : parts - 1) : static_cast<size_t>(configured);
+}
+
 EcoTtaMethod::EcoTtaMethod(model::Bundle& bundle, const EcoTtaConfig& config) : bundle_(bundle), config_(config) {
   if (!bundle_.meta) throw std::invalid_argument("EcoTTA needs a bundle with warmed-up meta networks (ecotta warmup)");
   if (config_.first_trained_part >= bundle_.meta->size())
@@ -48,7 +52,7 @@ int64_t EcoTtaMethod::extra_persistent_bytes() { return tensor_bytes(parameters_
 
 Method::Step EcoTtaMethod::compute(const torch::Tensor& x) {
   const size_t parts = bundle_.meta->size();
-  const size_t keep_from = config_.keep_block_inputs_from < 0 ? parts / 2 : static_cast<size_t>(config_.keep_block_inputs_from);
+  const size_t keep_from = resolve_keep_block_inputs_from(config_.keep_block_inputs_from, parts);
   auto f = forward_for_adaptation(*bundle_.model, *bundle_.meta, x, config_.first_trained_part, keep_from);
   auto loss = ecotta_loss_with_terms(f.logits, f.regularizers, config_.lambda, config_.entropy_margin);
   return {f.logits, loss.total};

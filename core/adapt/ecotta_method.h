@@ -21,10 +21,14 @@ struct EcoTtaConfig {
   // smallest. 0 = all parts train.
   size_t first_trained_part = 0;
   // Parts from this one on keep their frozen blocks' inputs during the
-  // forward, so backward recomputes them once instead of twice. The deeper
-  // half of the parts hold the smallest activations; -1 = the deeper half.
+  // forward, so backward need not recompute them. The deepest part holds the
+  // smallest activations; -1 = the last part only (on WRN-40-2 keeping more
+  // raises the peak, keeping none saves nothing; docs/benchmarks.md).
   int64_t keep_block_inputs_from = -1;
 };
+
+// keep_block_inputs_from as a part index for a network of `parts` parts.
+size_t resolve_keep_block_inputs_from(int64_t configured, size_t parts);
 
 class EcoTtaMethod : public Method {
  public:

@@ -42,7 +42,7 @@ struct MetaStep : public torch::autograd::Function<MetaStep> {
     auto conv_out = conv.forward(in);
     auto path = conv_bn.forward_for_backward(conv_out, conv_stats).relu_();
     auto g = out_bn.forward_for_backward(frozen, out_stats).add_(path);  // x~, about to become its gradient
-    const auto path_off = path.le(0);
+    const auto path_on = path.gt(0);
     path = torch::Tensor();
     // d/dx~ of R = mean |x~ - x| is sign(x~ - x) / numel (zero where equal, as autograd's abs).
     const auto numel = static_cast<double>(g.numel());
@@ -51,18 +51,19 @@ struct MetaStep : public torch::autograd::Function<MetaStep> {
     else g.zero_();
     if (grad_out[0].defined()) g.add_(grad_out[0]);
 
-    const bool want_frozen = ctx->needs_input_grad(1);
-    auto [frozen_grad, out_w, out_b] = out_bn.backward(
-        frozen, g, out_stats, {want_frozen, out_bn.weight.requires_grad(), out_bn.bias.requires_grad()});
-    g.masked_fill_(path_off, 0);
-    auto [conv_out_grad, bn_w, bn_b] = conv_bn.backward(
-        conv_out, g, conv_stats, {true, conv_bn.weight.requires_grad(), conv_bn.bias.requires_grad()});
+    // dL/dx~ flows into both branches: the conv path's copy, masked by its
+    // ReLU, and the output BN's, turned in place into dL/dx.
+    auto path_grad = g.mul(path_on);
+    auto [out_w, out_b] = out_bn.backward_(frozen, g, out_stats);
+    auto frozen_grad = ctx->needs_input_grad(1) ? g : torch::Tensor();
     g = torch::Tensor();
+    auto [bn_w, bn_b] = conv_bn.backward_(conv_out, path_grad, conv_stats);
     conv_out = torch::Tensor();
     const int64_t s = block.stride();
     auto [in_grad, conv_w, unused] = at::convolution_backward(
-        conv_out_grad, in, conv.weight, c10::nullopt, {s, s}, {1, 1}, {1, 1}, /*transposed=*/false, {0, 0}, 1,
+        path_grad, in, conv.weight, c10::nullopt, {s, s}, {1, 1}, {1, 1}, /*transposed=*/false, {0, 0}, 1,
         {ctx->needs_input_grad(0), conv.weight.requires_grad(), false});
+    path_grad = torch::Tensor();
 
     // Gradients in the order forward received its inputs: the two tensors,
     // the parameters (matched by identity), the block pointer.

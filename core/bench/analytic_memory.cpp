@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "adapt/ecotta_method.h"
+
 namespace ecotta::bench {
 
 ActivationGeometry probe_geometry(model::PartitionedModel& model, int64_t height, int64_t width) {
@@ -40,7 +42,7 @@ int64_t analytic_adapt_bytes(const std::string& method, const ActivationGeometry
     for (const auto& b : g.blocks)
       if (b.part >= first_trained_part) largest_block = std::max(largest_block, 2 * (b.in + b.out));
     const size_t parts = g.part_in.size();
-    const size_t keep_from = keep_block_inputs_from < 0 ? parts / 2 : static_cast<size_t>(keep_block_inputs_from);
+    const size_t keep_from = adapt::resolve_keep_block_inputs_from(keep_block_inputs_from, parts);
     for (size_t k = first_trained_part; k < parts; ++k) floats += g.part_in[k] + g.part_out[k];
     // Inputs of every block but the first of the parts that keep them.
     for (size_t i = 0; i < g.blocks.size(); ++i)

@@ -29,7 +29,7 @@ ActivationGeometry probe_geometry(model::PartitionedModel& model, int64_t height
 //   ecotta (this project's design): per trained part its input (shared by
 //     the frozen part's and the meta block's recomputation) and its frozen
 //     output (for the output BN); the inputs of the blocks of the parts that
-//     keep them (the deeper half); one block's recomputation during
+//     keep them (the last part by default); one block's recomputation during
 //     backward, 2 (in + out) of the largest block; the head's 2 x input.
 //   source, norm: nothing saved.
 int64_t analytic_adapt_bytes(const std::string& method, const ActivationGeometry& geometry, int64_t batch,

@@ -74,8 +74,8 @@ torch::Tensor AdaptiveBatchNorm2dImpl::forward(const torch::Tensor& x) {
 }
 
 torch::Tensor AdaptiveBatchNorm2dImpl::forward_for_backward(const torch::Tensor& x, Saved& saved) {
-  saved = Saved{};
-  if (mode_ == NormMode::Train || mode_ == NormMode::Batch) {
+  saved.batch_statistics = mode_ == NormMode::Train || mode_ == NormMode::Batch;
+  if (saved.batch_statistics) {
     auto [y, mean, invstd] = at::native_batch_norm(x, weight, bias, {}, {}, /*training=*/true, 0.0, eps_);
     saved.mean = mean;
     saved.invstd = invstd;
@@ -83,19 +83,36 @@ torch::Tensor AdaptiveBatchNorm2dImpl::forward_for_backward(const torch::Tensor&
   }
   // Source or Robust: fixed statistics (Robust as the forward left its EMA).
   const bool robust = mode_ == NormMode::Robust;
-  saved.fixed_mean = robust ? robust_mean : running_mean;
-  saved.fixed_var = robust ? robust_var : running_var;
-  return torch::batch_norm(x, weight, bias, saved.fixed_mean, saved.fixed_var, false, 0.0, eps_, false);
+  saved.mean = (robust ? robust_mean : running_mean).clone();
+  saved.var = (robust ? robust_var : running_var).clone();
+  saved.invstd = saved.var.add(eps_).rsqrt_();
+  return torch::batch_norm(x, weight, bias, robust ? robust_mean : running_mean, robust ? robust_var : running_var,
+                           false, 0.0, eps_, false);
 }
 
-std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> AdaptiveBatchNorm2dImpl::backward(
-    const torch::Tensor& x, const torch::Tensor& grad_out, const Saved& saved, std::array<bool, 3> mask) const {
-  // The kernels autograd itself calls for batch_norm's backward.
-  if (saved.mean.defined())
-    return at::native_batch_norm_backward(grad_out, x, weight, {}, {}, saved.mean, saved.invstd, /*train=*/true, eps_,
-                                          mask);
-  return at::native_batch_norm_backward(grad_out, x, weight, saved.fixed_mean, saved.fixed_var, {}, {},
-                                        /*train=*/false, eps_, mask);
+std::pair<torch::Tensor, torch::Tensor> AdaptiveBatchNorm2dImpl::backward_(const torch::Tensor& x, torch::Tensor& grad,
+                                                                           const Saved& saved) const {
+  const auto per_channel = [](const torch::Tensor& v) { return v.view({1, -1, 1, 1}); };
+  // dL/dweight = sum g x^ and dL/dbias = sum g (x^ = (x - mean) * invstd):
+  // autograd's kernel, asked for these two only, allocates nothing big.
+  auto [unused, weight_grad, bias_grad] =
+      saved.batch_statistics
+          ? at::native_batch_norm_backward(grad, x, weight, {}, {}, saved.mean, saved.invstd, /*train=*/true, eps_,
+                                           {false, true, true})
+          : at::native_batch_norm_backward(grad, x, weight, saved.mean, saved.var, {}, {}, /*train=*/false, eps_,
+                                           {false, true, true});
+  const auto scale = weight * saved.invstd;
+  if (!saved.batch_statistics) {
+    grad.mul_(per_channel(scale));  // fixed statistics: an affine map per channel
+    return {weight_grad, bias_grad};
+  }
+  // Batch statistics: dL/dx = scale * (g - mean(g) - x^ * mean(g x^)), written
+  // as g * scale - x * k + c with per-channel k and c.
+  const double m = static_cast<double>(x.numel() / x.size(1));
+  const auto k = scale * saved.invstd * weight_grad / m;
+  const auto c = scale * (saved.mean * saved.invstd * weight_grad - bias_grad) / m;
+  grad.mul_(per_channel(scale)).addcmul_(x, per_channel(-k)).add_(per_channel(c));
+  return {weight_grad, bias_grad};
 }
 
 void set_norm_mode(torch::nn::Module& module, NormMode mode) {

@@ -1,6 +1,5 @@
 #pragma once
-#include <array>
-#include <tuple>
+#include <utility>
 
 #include <torch/nn/module.h>
 #include <torch/nn/pimpl.h>
@@ -28,19 +27,17 @@ class AdaptiveBatchNorm2dImpl : public torch::nn::Module {
   int64_t channels() const { return weight.size(0); }
 
   // For a hand-written backward (no autograd): the forward without side
-  // effects (no statistics are updated), keeping what backward needs, and
-  // the gradients with respect to the input, weight and bias (those asked
-  // for in `mask`; the others come back undefined).
+  // effects (no statistics are updated), keeping the statistics it used...
   struct Saved {
-    torch::Tensor mean, invstd;  // batch statistics, when the forward used them
-    torch::Tensor fixed_mean, fixed_var;  // otherwise the fixed statistics it used
+    torch::Tensor mean, invstd;
+    torch::Tensor var;  // fixed statistics only
+    bool batch_statistics = false;
   };
   torch::Tensor forward_for_backward(const torch::Tensor& x, Saved& saved);
-  std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> backward(const torch::Tensor& x, const torch::Tensor& grad_out,
-                                                                   const Saved& saved, std::array<bool, 3> mask) const;
-  torch::Tensor input_grad(const torch::Tensor& x, const torch::Tensor& grad_out, const Saved& saved) const {
-    return std::get<0>(backward(x, grad_out, saved, {true, false, false}));
-  }
+  // ...and its backward in place: `grad` (dL/dy, owned by the caller)
+  // becomes dL/dx; `x` is only read. Returns dL/dweight and dL/dbias. Holds
+  // no temporary the size of x (autograd's kernel allocates dL/dx).
+  std::pair<torch::Tensor, torch::Tensor> backward_(const torch::Tensor& x, torch::Tensor& grad, const Saved& saved) const;
 
   torch::Tensor weight, bias;               // affine parameters
   torch::Tensor running_mean, running_var;  // source statistics (updated in Train mode only)
