@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -25,6 +26,7 @@ struct TrainOptions {
   size_t eval_limit = 0;
   std::string test_images, test_labels;
   int threads = 0;
+  bool fresh_scenes = false;  // segmenter: new scenes every epoch
 };
 
 std::vector<std::string> labels_for(model::Task task) {
@@ -39,8 +41,15 @@ void run_train(const TrainOptions& o) {
   torch::manual_seed(o.config.seed);
   const auto task = model::task_for(o.model);
   const std::string task_name = model::to_string(task);
-  std::fprintf(stderr, "loading %s training data...\n", task_name.c_str());
-  const auto train_set = load_task_data(task_name, "train", o.data);
+  if (o.fresh_scenes && task != model::Task::Segment)
+    throw std::invalid_argument("--fresh-scenes generates fashion scenes: it needs --model segmenter");
+  std::fprintf(stderr, "loading %s training data%s...\n", task_name.c_str(),
+               o.fresh_scenes ? " (new scenes every epoch; epoch 1's now)" : "");
+  // With --fresh-scenes, epoch e trains on its own scenes; the first epoch's
+  // also give the input geometry and normalization.
+  const train::EpochData fresh = o.fresh_scenes ? fresh_scenes(o.data) : train::EpochData{};
+  auto train_set = o.fresh_scenes ? fresh(0) : load_task_data(task_name, "train", o.data);
+  const int64_t train_samples = train_set.size();
 
   model::Bundle bundle;
   bundle.info.task = task;
@@ -58,11 +67,16 @@ void run_train(const TrainOptions& o) {
   target.parameters = bundle.model->parameters();
   target.checkpoint_module = bundle.model;
   target.enter_training = [&] { bundle.model->apply_norm_mode(model::NormMode::Train); };
-  std::fprintf(stderr, "training %s (%lld parameters) on %lld samples, %d epochs, batch %lld, %s, %d threads\n",
+  std::fprintf(stderr, "training %s (%lld parameters) on %lld %ssamples, %d epochs, batch %lld, %s, %d threads\n",
                o.model.c_str(), static_cast<long long>(model::count_parameters(*bundle.model)),
-               static_cast<long long>(train_set.size()), o.config.epochs, static_cast<long long>(o.config.batch),
-               o.config.device.c_str(), at::get_num_threads());
-  const auto reports = train::train(target, train_set, bundle.info.input, o.config, true);
+               static_cast<long long>(train_samples), o.fresh_scenes ? "new (every epoch) " : "", o.config.epochs,
+               static_cast<long long>(o.config.batch), o.config.device.c_str(), at::get_num_threads());
+  const auto reports =
+      o.fresh_scenes
+          // train() asks once per epoch: epoch 1's scenes are handed over, not kept for the whole run.
+          ? train::train(target, [&](int epoch) { return epoch == 0 ? std::exchange(train_set, {}) : fresh(epoch); },
+                         bundle.info.input, o.config, true)
+          : train::train(target, train_set, bundle.info.input, o.config, true);
 
   std::fprintf(stderr, "evaluating on the clean test split...\n");
   const auto test_set = load_task_data(task_name, "test", TaskDataOptions{o.data.data_dir, o.eval_limit, o.data.scene_seed, o.test_images, o.test_labels});
@@ -73,11 +87,16 @@ void run_train(const TrainOptions& o) {
   prov["batch"] = o.config.batch;
   prov["lr"] = o.config.lr;
   prov["device"] = o.config.device;
-  prov["train_samples"] = train_set.size();
+  prov["train_samples"] = train_samples;
   prov["data"] = task == model::Task::Classify ? "Fashion-MNIST train split, padded to 32x32 RGB"
-                                               : "fashion scenes 64x64 from the Fashion-MNIST train split";
-  for (const auto& r : reports)
-    prov["epoch_log"].push_back({{"epoch", r.epoch}, {"loss", r.loss}, {"train_accuracy", r.accuracy}, {"seconds", r.seconds}});
+                 : o.fresh_scenes ? "fashion scenes 64x64 from the Fashion-MNIST train split, new scenes every epoch"
+                                  : "fashion scenes 64x64 from the Fashion-MNIST train split";
+  if (task == model::Task::Segment) prov["fresh_scenes"] = o.fresh_scenes;
+  for (const auto& r : reports) {
+    nlohmann::json e = {{"epoch", r.epoch}, {"loss", r.loss}, {"train_accuracy", r.accuracy}, {"seconds", r.seconds}};
+    if (o.fresh_scenes) e["data_seconds"] = r.data_seconds;
+    prov["epoch_log"].push_back(e);
+  }
   // The trained network as it ships: source statistics, no meta networks.
   const double figure = train::evaluate_bundle(bundle, false, model::NormMode::Source, test_set, device,
                                                task == model::Task::Classify ? 256 : 64);
@@ -114,6 +133,9 @@ void add_train_command(CLI::App& app) {
                   "Stop after this epoch, keeping the checkpoint (resume later with the same command)");
   cmd->add_option("--eval-limit", o.eval_limit, "Evaluate on the first N test samples only (default: all)");
   cmd->add_option("--limit", o.data.limit, "Train on the first N samples (N scenes for segmenter)");
+  cmd->add_flag("--fresh-scenes", o.fresh_scenes,
+                "Segmenter: train on new scenes every epoch (--limit of them, seed derived from the epoch) "
+                "instead of one fixed set");
   cmd->add_option("--data-dir", o.data.data_dir, "Fashion-MNIST folder (default: $ECOTTA_DATA_DIR or Debian's)");
   cmd->add_option("--images", o.data.images_path, "Train on an external IDX pair instead (with --labels)");
   cmd->add_option("--labels", o.data.labels_path, "Labels (N) or label maps (N x H x W) for --images");

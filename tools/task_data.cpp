@@ -4,6 +4,8 @@
 #include "data/idx_file.h"
 #include "data/splitmix.h"
 
+#include <memory>
+
 #include <torch/torch.h>
 #ifdef ECOTTA_WITH_OPENCV
 #include <opencv2/core.hpp>
@@ -45,6 +47,23 @@ train::TensorDataset load_task_data(const std::string& task, const std::string& 
 #endif
   }
   throw std::invalid_argument("unknown task '" + task + "' (expected classify or segment)");
+}
+
+train::EpochData fresh_scenes(const TaskDataOptions& options) {
+  if (!options.images_path.empty() || !options.labels_path.empty())
+    throw std::invalid_argument("new scenes every epoch are generated here; they cannot come from external IDX files");
+#ifndef ECOTTA_WITH_OPENCV
+  throw std::invalid_argument("segmentation data (fashion scenes) needs a build with OpenCV");
+#else
+  const std::string dir = options.data_dir.empty() ? data::default_data_dir() : options.data_dir;
+  auto items = std::make_shared<const data::ImageSet>(data::load_fashion_mnist(dir, data::Split::Train));
+  const size_t count = options.limit ? options.limit : kDefaultTrainScenes;
+  const uint64_t scene_seed = options.scene_seed;
+  return [items, count, scene_seed](int epoch) {
+    const auto scenes = data::make_scenes(*items, count, data::SceneOptions{}, data::epoch_scene_seed(scene_seed, epoch));
+    return train::to_tensors(scenes.images, &scenes.label_maps);
+  };
+#endif
 }
 
 uint64_t sample_seed(uint64_t seed, size_t index) {

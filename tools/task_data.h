@@ -3,6 +3,7 @@
 #include <string>
 
 #include "train/tensor_data.h"
+#include "train/train_loop.h"
 
 namespace ecotta::tools {
 
@@ -18,6 +19,12 @@ struct TaskDataOptions {
   std::string images_path, labels_path;
 };
 train::TensorDataset load_task_data(const std::string& task, const std::string& split, const TaskDataOptions& options);
+
+// Segmentation training on new scenes every epoch (`ecotta train
+// --fresh-scenes`): loads the Fashion-MNIST train items once and returns, for
+// epoch e, `options.limit` scenes (default kDefaultTrainScenes) made with
+// data::epoch_scene_seed(options.scene_seed, e). Throws for external data.
+train::EpochData fresh_scenes(const TaskDataOptions& options);
 
 // The per-sample corruption seed used by every tool.
 uint64_t sample_seed(uint64_t seed, size_t index);

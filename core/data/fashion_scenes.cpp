@@ -209,4 +209,10 @@ SceneSet make_scenes(const ImageSet& items28, size_t count, const SceneOptions& 
   return out;
 }
 
+uint64_t epoch_scene_seed(uint64_t scene_seed, int epoch) {
+  if (epoch < 0) throw std::invalid_argument("epoch must be >= 0, got " + std::to_string(epoch));
+  constexpr uint64_t kFreshScenes = 0x6672657368ULL;  // "fresh": keeps these seeds apart from other hashes
+  return hash_of({kFreshScenes, scene_seed, static_cast<uint64_t>(epoch)});
+}
+
 }  // namespace ecotta::data

@@ -72,4 +72,11 @@ struct SceneSet {
 };
 SceneSet make_scenes(const ImageSet& items28, size_t count, const SceneOptions& options, uint64_t seed);
 
+// The make_scenes seed of training epoch `epoch` (0-based) when every epoch
+// trains on newly generated scenes (`ecotta train --fresh-scenes`): a hash of
+// (scene_seed, epoch), so epoch e always gets the same scenes and different
+// epochs get different ones, and never one of the small seeds of the fixed
+// sets (2 * scene_seed for train, 2 * scene_seed + 1 for test).
+uint64_t epoch_scene_seed(uint64_t scene_seed, int epoch);
+
 }  // namespace ecotta::data

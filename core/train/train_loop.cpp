@@ -83,6 +83,11 @@ void augment(torch::Tensor& images, torch::Tensor& targets, int64_t padding, boo
 
 std::vector<EpochReport> train(const TrainTarget& target, const TensorDataset& data, const model::InputSpec& spec,
                                const TrainConfig& config, bool progress) {
+  return train(target, [&data](int) { return data; }, spec, config, progress);
+}
+
+std::vector<EpochReport> train(const TrainTarget& target, const EpochData& data_for_epoch,
+                               const model::InputSpec& spec, const TrainConfig& config, bool progress) {
   const auto device = parse_device(config.device);
   torch::optim::SGD opt(target.parameters, torch::optim::SGDOptions(config.lr)
                                                .momentum(config.momentum)
@@ -93,12 +98,28 @@ std::vector<EpochReport> train(const TrainTarget& target, const TensorDataset& d
     start_epoch = load_checkpoint(config.checkpoint_path, *target.checkpoint_module, opt);
     if (progress) std::fprintf(stderr, "resuming from '%s' after epoch %d\n", config.checkpoint_path.c_str(), start_epoch);
   }
+  if (start_epoch >= config.epochs) return {};
+  const auto fetch = [&](int epoch, double& seconds) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto d = data_for_epoch(epoch);
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return d;
+  };
+  double data_seconds = 0;
+  TensorDataset data = fetch(start_epoch, data_seconds);
   const int64_t n = data.size();
+  if (n <= 0) throw std::invalid_argument("no training data for epoch " + std::to_string(start_epoch + 1));
   const int64_t steps_per_epoch = (n + config.batch - 1) / config.batch;
   const int64_t total_steps = steps_per_epoch * config.epochs;
 
   std::vector<EpochReport> reports;
   for (int epoch = start_epoch; epoch < config.epochs; ++epoch) {
+    if (epoch > start_epoch) {
+      data = fetch(epoch, data_seconds);
+      if (data.size() != n)
+        throw std::invalid_argument("epoch " + std::to_string(epoch + 1) + " has " + std::to_string(data.size()) +
+                                    " samples, the first " + std::to_string(n) + ": every epoch must have as many");
+    }
     target.enter_training();
     // Every epoch's order and augmentation depend only on (seed, epoch), so
     // a resumed run continues exactly as an uninterrupted one would.
@@ -143,6 +164,7 @@ std::vector<EpochReport> train(const TrainTarget& target, const TensorDataset& d
     r.loss = loss_sum / static_cast<double>(n);
     r.accuracy = correct / counted;
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    r.data_seconds = data_seconds;
     if (progress) {
       char status[64];
       std::snprintf(status, sizeof status, "loss %.3f acc %.1f%%", r.loss, 100 * r.accuracy);

@@ -33,7 +33,8 @@ struct EpochReport {
   int epoch = 0;  // 1-based
   double loss = 0;
   double accuracy = 0;  // train accuracy (pixel accuracy for segmentation) on augmented batches
-  double seconds = 0;
+  double seconds = 0;       // the epoch's steps
+  double data_seconds = 0;  // getting the epoch's data (EpochData below; ~0 for a fixed data set)
 };
 
 // What is trained: a forward function from normalized input to logits, the
@@ -50,6 +51,18 @@ struct TrainTarget {
 // one report per epoch run. Shows a progress bar on stderr when `progress`.
 std::vector<EpochReport> train(const TrainTarget& target, const TensorDataset& data, const model::InputSpec& spec,
                                const TrainConfig& config, bool progress);
+
+// The data of one epoch (0-based), for training on data that changes from
+// epoch to epoch (e.g. newly generated scenes). It must depend only on the
+// epoch, so that a resumed run trains on what an uninterrupted one would, and
+// hold the same number of samples every epoch (the schedule counts steps).
+using EpochData = std::function<TensorDataset(int epoch)>;
+
+// As above, asking `data_for_epoch` for each epoch's data just before that
+// epoch runs (epochs done before a resumed checkpoint are not asked for).
+// Throws std::invalid_argument when an epoch's size differs from the first's.
+std::vector<EpochReport> train(const TrainTarget& target, const EpochData& data_for_epoch,
+                               const model::InputSpec& spec, const TrainConfig& config, bool progress);
 
 // Random crop (zero padded) and flip applied identically to images and, for
 // segmentation, their label maps. Exposed for tests.

@@ -265,3 +265,34 @@ TEST(FashionScenes, MakeScenesGeometryLabelsAndDeterminism) {
   // Scenes within a set differ from each other.
   EXPECT_FALSE(same(a.images.image(0), a.images.image(1)));
 }
+
+TEST(FashionScenes, EpochScenesAreNewEveryEpochAndTheSameForTheSameEpoch) {
+  // `ecotta train --fresh-scenes`: epoch e trains on make_scenes(..., epoch_scene_seed(scene_seed, e)).
+  const ImageSet& items = real_items();
+  const SceneOptions opt;
+  const auto scenes = [&](uint64_t scene_seed, int epoch) {
+    return make_scenes(items, 6, opt, epoch_scene_seed(scene_seed, epoch));
+  };
+  const SceneSet e0 = scenes(0, 0), e1 = scenes(0, 1), e0_again = scenes(0, 0);
+  EXPECT_EQ(e0.images.pixels, e0_again.images.pixels);
+  EXPECT_EQ(e0.label_maps.pixels, e0_again.label_maps.pixels);
+  EXPECT_EQ(e0.images.labels, e0_again.images.labels);
+  // Another epoch: different backgrounds, placements and items in every scene.
+  for (size_t i = 0; i < e0.images.size(); ++i) {
+    EXPECT_FALSE(same(e0.images.image(i), e1.images.image(i))) << "scene " << i;
+    EXPECT_FALSE(same(e0.label_maps.image(i), e1.label_maps.image(i))) << "scene " << i;
+  }
+  // The scene seed matters too, and no epoch reuses the fixed sets' seeds
+  // (2 * scene_seed for train, 2 * scene_seed + 1 for test).
+  EXPECT_NE(scenes(1, 0).images.pixels, e0.images.pixels);
+  std::set<uint64_t> seeds;
+  for (uint64_t scene_seed = 0; scene_seed < 4; ++scene_seed)
+    for (int epoch = 0; epoch < 50; ++epoch) {
+      const uint64_t s = epoch_scene_seed(scene_seed, epoch);
+      EXPECT_NE(s, 2 * scene_seed);
+      EXPECT_NE(s, 2 * scene_seed + 1);
+      seeds.insert(s);
+    }
+  EXPECT_EQ(seeds.size(), 4u * 50);
+  EXPECT_THROW(epoch_scene_seed(0, -1), std::invalid_argument);
+}

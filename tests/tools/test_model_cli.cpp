@@ -131,6 +131,58 @@ TEST(ModelCli, TrainResumesFromItsCheckpointToTheSameWeights) {
   EXPECT_EQ(json::parse(read_text(dir.file("a.json")))["accuracy"], json::parse(read_text(dir.file("b.json")))["accuracy"]);
 }
 
+TEST(ModelCli, TrainOnFreshScenesRecordsItAndResumesToTheSameWeights) {
+  // --fresh-scenes: new scenes every epoch, epoch e's from a seed derived
+  // from e, so a run stopped after epoch 1 and resumed trains on what an
+  // uninterrupted run does. The bundle's provenance says so.
+  TempDir dir;
+  const std::string common = " --model segmenter --fresh-scenes --limit 8 --batch 4 --epochs 2 --seed 3 --threads 1 --eval-limit 8";
+  auto r = run_ecotta("train" + common + " --out '" + dir.file("a.ecotta") + "'", dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("new scenes every epoch"), std::string::npos) << r.err;
+  r = run_ecotta("train" + common + " --stop-after 1 --checkpoint '" + dir.file("c.ckpt") + "' --out '" +
+                     dir.file("tmp.ecotta") + "'",
+                 dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_ecotta("train" + common + " --checkpoint '" + dir.file("c.ckpt") + "' --out '" + dir.file("b.ecotta") + "'", dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("resuming"), std::string::npos) << r.err;
+  for (const char* name : {"a", "b"}) {
+    r = run_ecotta("eval --model '" + dir.file(std::string(name) + ".ecotta") + "' --limit 16 --json '" +
+                       dir.file(std::string(name) + ".json") + "'",
+                   dir);
+    ASSERT_EQ(r.status, 0) << r.err;
+    r = run_ecotta("inspect --model '" + dir.file(std::string(name) + ".ecotta") + "' --json '" +
+                       dir.file(std::string(name) + "-i.json") + "'",
+                   dir);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto prov = json::parse(read_text(dir.file(std::string(name) + "-i.json")))["provenance"];
+    EXPECT_EQ(prov["fresh_scenes"], true) << name;
+    EXPECT_EQ(prov["train_samples"], 8) << name;
+    EXPECT_NE(prov["command"].get<std::string>().find("--fresh-scenes"), std::string::npos) << name;
+    ASSERT_TRUE(prov["epoch_log"].back().contains("data_seconds")) << name;
+  }
+  EXPECT_EQ(json::parse(read_text(dir.file("a.json")))["miou"], json::parse(read_text(dir.file("b.json")))["miou"]);
+  // Epoch 2's training loss (on its own scenes) is the same to the last bit.
+  const auto log_a = json::parse(read_text(dir.file("a-i.json")))["provenance"]["epoch_log"];
+  const auto log_b = json::parse(read_text(dir.file("b-i.json")))["provenance"]["epoch_log"];
+  ASSERT_EQ(log_a.size(), 2u);
+  ASSERT_EQ(log_b.size(), 1u);
+  EXPECT_EQ(log_b[0]["epoch"], 2);
+  EXPECT_EQ(log_a[1]["loss"], log_b[0]["loss"]);
+  EXPECT_NE(log_a[0]["loss"], log_a[1]["loss"]);
+
+  // Only the segmenter trains on scenes, and they are generated, not read.
+  r = run_ecotta("train --model wrn-16-2 --fresh-scenes --limit 8 --epochs 1 --out '" + dir.file("x.ecotta") + "'", dir);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("--model segmenter"), std::string::npos) << r.err;
+  r = run_ecotta("train --model segmenter --fresh-scenes --images a.idx --labels b.idx --epochs 1 --out '" +
+                     dir.file("x.ecotta") + "'",
+                 dir);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("external IDX"), std::string::npos) << r.err;
+}
+
 TEST(ShippedModels, ManifestListsOneDefaultPerTaskWithMatchingChecksums) {
   const auto manifest = json::parse(read_text(repo("models/manifest.json")));
   std::map<std::string, int> defaults;
