@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "model/relu_mask.h"
+
 namespace ecotta::adapt {
 namespace {
 
@@ -42,7 +44,7 @@ struct MetaStep : public torch::autograd::Function<MetaStep> {
     auto conv_out = conv.forward(in);
     auto path = conv_bn.forward_for_backward(conv_out, conv_stats).relu_();
     auto g = out_bn.forward_for_backward(frozen, out_stats).add_(path);  // x~, about to become its gradient
-    const auto path_on = path.gt(0);
+    const auto path_on = model::relu_mask(path);
     path = torch::Tensor();
     // d/dx~ of R = mean |x~ - x| is sign(x~ - x) / numel (zero where equal, as autograd's abs).
     const auto numel = static_cast<double>(g.numel());
@@ -53,7 +55,8 @@ struct MetaStep : public torch::autograd::Function<MetaStep> {
 
     // dL/dx~ flows into both branches: the conv path's copy, masked by its
     // ReLU, and the output BN's, turned in place into dL/dx.
-    auto path_grad = g.mul(path_on);
+    auto path_grad = g.clone();
+    model::apply_relu_mask_(path_grad, path_on);
     auto [out_w, out_b] = out_bn.backward_(frozen, g, out_stats);
     auto frozen_grad = ctx->needs_input_grad(1) ? g : torch::Tensor();
     g = torch::Tensor();

@@ -1,5 +1,7 @@
 #include "wide_resnet.h"
 
+#include "relu_mask.h"
+
 #include <stdexcept>
 
 #include <torch/torch.h>
@@ -57,21 +59,19 @@ torch::Tensor WideBasicBlockImpl::input_grad(const torch::Tensor& x, const torch
   AdaptiveBatchNorm2dImpl::Saved s1, s2;
   auto a = bn1_->forward_for_backward(x, s1).relu_();
   auto h = conv1_(a);
-  // A ReLU passes the gradient where its output is positive: keep that as
-  // a byte mask (multiplying by it is faster than masked_fill_). The
-  // convolutions' input gradients need only shapes (x has a's, h has b's):
-  // neither activation is kept.
-  const auto a_on = a.gt(0);
+  // ReLUs keep byte masks (relu_mask.h). The convolutions' input gradients
+  // need only shapes (x has a's, h has b's): neither activation is kept.
+  const auto a_on = relu_mask(a);
   a = torch::Tensor();
-  auto b_on = bn2_->forward_for_backward(h, s2).gt(0);  // relu(b) > 0 exactly where b > 0
+  auto b_on = relu_mask(bn2_->forward_for_backward(h, s2));  // relu(b) > 0 exactly where b > 0
   auto g = conv_input_grad(conv2_, h, grad_out, 1, 1);
-  g.mul_(b_on);
+  apply_relu_mask_(g, b_on);
   b_on = torch::Tensor();
   bn2_->backward_(h, g, s2);
   h = torch::Tensor();
   g = conv_input_grad(conv1_, x, g, stride_, 1);
   if (!equal_in_out_) g.add_(conv_input_grad(shortcut_, x, grad_out, stride_, 0));
-  g.mul_(a_on);
+  apply_relu_mask_(g, a_on);
   bn1_->backward_(x, g, s1);
   if (equal_in_out_) g.add_(grad_out);
   return g;

@@ -1,0 +1,24 @@
+#include "relu_mask.h"
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+namespace ecotta::model {
+
+torch::Tensor relu_mask(const torch::Tensor& activation) { return activation.gt(0); }
+
+void apply_relu_mask_(torch::Tensor& grad, const torch::Tensor& mask) {
+  if (grad.scalar_type() != torch::kFloat || !grad.is_contiguous() || !mask.is_contiguous() ||
+      mask.scalar_type() != torch::kBool || grad.sizes() != mask.sizes() || !grad.device().is_cpu()) {
+    grad.mul_(mask);
+    return;
+  }
+  // Multiplying by the mask byte (0 or 1) vectorizes; a select would branch.
+  float* g = grad.data_ptr<float>();
+  const auto* m = reinterpret_cast<const uint8_t*>(mask.data_ptr<bool>());
+  at::parallel_for(0, grad.numel(), 1 << 15, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) g[i] *= static_cast<float>(m[i]);
+  });
+}
+
+}  // namespace ecotta::model
