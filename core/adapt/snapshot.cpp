@@ -31,6 +31,12 @@ bool apply_snapshot(const Snapshot& snapshot, const std::vector<torch::Tensor>& 
   if (snapshot.tensors.size() != into.size())
     throw std::invalid_argument("snapshot holds " + std::to_string(snapshot.tensors.size()) + " tensors, the model " +
                                 std::to_string(into.size()));
+  // Checked before anything is copied: a refused snapshot leaves the reader's
+  // tensors as they were (copy_ would also broadcast a mismatched shape).
+  for (size_t i = 0; i < into.size(); ++i)
+    if (snapshot.tensors[i].sizes() != into[i].sizes())
+      throw std::invalid_argument("snapshot tensor " + std::to_string(i) + " has shape " +
+                                  c10::str(snapshot.tensors[i].sizes()) + ", the model's " + c10::str(into[i].sizes()));
   copy_tensors(into, snapshot.tensors);
   if (seen) *seen = snapshot.version;
   return true;

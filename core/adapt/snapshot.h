@@ -32,7 +32,8 @@ class SnapshotPublisher {
 };
 
 // Copies a snapshot into the reader's own tensors (same count and shapes)
-// when it is newer than `*seen`; returns whether it copied.
+// when it is newer than `*seen`; returns whether it copied. A snapshot of
+// another count or shape throws std::invalid_argument and copies nothing.
 bool apply_snapshot(const Snapshot& snapshot, const std::vector<torch::Tensor>& into, uint64_t* seen);
 
 }  // namespace ecotta::adapt

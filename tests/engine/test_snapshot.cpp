@@ -86,3 +86,21 @@ TEST(Snapshot, InferenceReadsSnapshotsWhileEcoTtaAdapts) {
   const auto a = method->adapted_state();
   for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], live[i])) << i;
 }
+
+TEST(Snapshot, ASnapshotOfAnotherShapeIsRefusedAndCopiesNothing) {
+  adapt::SnapshotPublisher publisher;
+  publisher.publish({torch::full({3}, 1.0), torch::full({1}, 2.0)});
+  const auto snapshot = publisher.current();
+  const std::vector<torch::Tensor> reader{torch::zeros({3}), torch::zeros({4})};
+  uint64_t seen = 0;
+  // The second tensor would broadcast into the reader's with a plain copy_.
+  EXPECT_THROW(adapt::apply_snapshot(*snapshot, reader, &seen), std::invalid_argument);
+  EXPECT_TRUE(torch::equal(reader[0], torch::zeros({3})));  // nothing copied, not even the first
+  EXPECT_EQ(seen, 0u);
+  const std::vector<torch::Tensor> fewer{torch::zeros({3})};
+  EXPECT_THROW(adapt::apply_snapshot(*snapshot, fewer, &seen), std::invalid_argument);
+  const std::vector<torch::Tensor> same{torch::zeros({3}), torch::zeros({1})};
+  EXPECT_TRUE(adapt::apply_snapshot(*snapshot, same, &seen));
+  EXPECT_EQ(seen, snapshot->version);
+  EXPECT_TRUE(torch::equal(same[1], torch::full({1}, 2.0)));
+}
