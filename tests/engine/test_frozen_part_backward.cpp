@@ -98,7 +98,8 @@ TEST(FrozenPartBackward, StoresFarLessThanPlainAutograd) {
   std::printf("WRN-40-2, peak bytes of one step at batch 16: plain autograd %lld, recomputed frozen parts %lld (%.2fx)\n",
               static_cast<long long>(plain), static_cast<long long>(recomputed),
               static_cast<double>(recomputed) / plain);
-  EXPECT_LT(recomputed, plain * 45 / 100);
+  // Measured 0.22x with the hand-written block and meta backward.
+  EXPECT_LT(recomputed, plain * 30 / 100);
 }
 
 TEST(EcoTtaLoss, EntropyFilterAndRegularizer) {
