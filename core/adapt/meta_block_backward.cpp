@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-#include "model/relu_mask.h"
+#include "model/manual_backward.h"
 
 namespace ecotta::adapt {
 namespace {
@@ -63,9 +63,8 @@ struct MetaStep : public torch::autograd::Function<MetaStep> {
     auto [bn_w, bn_b] = conv_bn.backward_(conv_out, path_grad, conv_stats);
     conv_out = torch::Tensor();
     const int64_t s = block.stride();
-    auto [in_grad, conv_w, unused] = at::convolution_backward(
-        path_grad, in, conv.weight, c10::nullopt, {s, s}, {1, 1}, {1, 1}, /*transposed=*/false, {0, 0}, 1,
-        {ctx->needs_input_grad(0), conv.weight.requires_grad(), false});
+    auto [in_grad, conv_w] =
+        model::conv_backward(conv, in, path_grad, s, 1, {ctx->needs_input_grad(0), conv.weight.requires_grad()});
     path_grad = torch::Tensor();
 
     // Gradients in the order forward received its inputs: the two tensors,

@@ -1,10 +1,10 @@
 #include "wide_resnet.h"
 
-#include "relu_mask.h"
-
 #include <stdexcept>
 
 #include <torch/torch.h>
+
+#include "manual_backward.h"
 
 namespace ecotta::model {
 namespace {
@@ -13,15 +13,9 @@ torch::nn::Conv2d conv3x3(int64_t in, int64_t out, int64_t stride) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false));
 }
 
-// The gradient of a bias-free convolution with respect to its input: the
-// kernel autograd itself would call, asked for the input gradient only.
-// That gradient depends on the input's shape, not its values: `input` may
-// be any tensor of that shape.
 torch::Tensor conv_input_grad(const torch::nn::Conv2d& conv, const torch::Tensor& input, const torch::Tensor& grad_out,
                               int64_t stride, int64_t padding) {
-  return std::get<0>(at::convolution_backward(grad_out, input, conv->weight, c10::nullopt, {stride, stride},
-                                              {padding, padding}, {1, 1}, /*transposed=*/false, {0, 0},
-                                              /*groups=*/1, {true, false, false}));
+  return std::get<0>(conv_backward(*conv, input, grad_out, stride, padding, {true, false}));
 }
 
 }  // namespace
@@ -59,7 +53,7 @@ torch::Tensor WideBasicBlockImpl::input_grad(const torch::Tensor& x, const torch
   AdaptiveBatchNorm2dImpl::Saved s1, s2;
   auto a = bn1_->forward_for_backward(x, s1).relu_();
   auto h = conv1_(a);
-  // ReLUs keep byte masks (relu_mask.h). The convolutions' input gradients
+  // ReLUs keep byte masks (manual_backward.h). The convolutions' input gradients
   // need only shapes (x has a's, h has b's): neither activation is kept.
   const auto a_on = relu_mask(a);
   a = torch::Tensor();

@@ -1,4 +1,4 @@
-#include "relu_mask.h"
+#include "manual_backward.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -19,6 +19,15 @@ void apply_relu_mask_(torch::Tensor& grad, const torch::Tensor& mask) {
   at::parallel_for(0, grad.numel(), 1 << 15, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) g[i] *= static_cast<float>(m[i]);
   });
+}
+
+std::tuple<torch::Tensor, torch::Tensor> conv_backward(const torch::nn::Conv2dImpl& conv, const torch::Tensor& input,
+                                                       const torch::Tensor& grad_out, int64_t stride, int64_t padding,
+                                                       std::array<bool, 2> want) {
+  auto [input_grad, weight_grad, bias_grad] = at::convolution_backward(
+      grad_out, input, conv.weight, c10::nullopt, {stride, stride}, {padding, padding}, {1, 1}, /*transposed=*/false,
+      {0, 0}, /*groups=*/1, {want[0], want[1], false});
+  return {input_grad, weight_grad};
 }
 
 }  // namespace ecotta::model
