@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "adapt/block_input_plan.h"
 #include "adapt/memory_budget.h"
 #include "adapt/methods.h"
 #include "bench/analytic_memory.h"
@@ -117,6 +118,8 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
   auto options = o.method;
   options.baseline_norm = model::parse_norm_mode(o.baseline_norm);
   if (o.no_reset_rule) options.ecotta_reset.enabled = false;
+  // Resolved here, so a bad list is refused before any work and the JSON names the plan used.
+  options.ecotta.keep_every = adapt::resolve_keep_every(options.ecotta.keep_every, geometry.part_out);
   if (std::find(methods.begin(), methods.end(), "eata") != methods.end() && o.fisher_samples > 0) {
     TaskDataOptions d = o.data;  // the clean train split, never the external test files
     d.images_path.clear();
@@ -147,7 +150,7 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
   config["ecotta_reset_rule"] = options.ecotta_reset.enabled;
   config["ecotta_lr"] = options.ecotta.lr;
   config["ecotta_lambda"] = options.ecotta.lambda;
-  config["ecotta_keep_block_inputs_from"] = options.ecotta.keep_block_inputs_from;
+  config["ecotta_keep_every"] = options.ecotta.keep_every;
   config["tent_lr"] = options.tent_lr;
   config["eata_lr"] = options.eata_lr;
   config["cotta_lr"] = options.cotta_lr;
@@ -207,7 +210,7 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
     const int64_t analytic = bench::analytic_adapt_bytes(
         run_as, geometry, step_batch > 0 ? step_batch : static_cast<int64_t>(o.batch), run.trainable_params,
         run.persistent_bytes, method_options.ecotta.first_trained_part,
-        method_options.ecotta.keep_block_inputs_from);
+        method_options.ecotta.keep_every);
     run.analytic_bytes = analytic;
     auto m = method_json(run, domains, classify);
     if (!plan_json.empty()) {
@@ -252,10 +255,10 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--baseline-norm", o.baseline_norm, "BN mode of norm/tent/eata/cotta: batch or robust")->capture_default_str();
   cmd->add_flag("--no-reset-rule", o.no_reset_rule, "Run EcoTTA without its reset rule");
   cmd->add_option("--ecotta-lr", o.method.ecotta.lr, "EcoTTA's SGD learning rate (paper: 5e-3)")->capture_default_str();
-  cmd->add_option("--ecotta-keep-block-inputs-from", o.method.ecotta.keep_block_inputs_from,
-                  "EcoTTA: parts from this one keep their blocks' inputs (faster backward, more memory); "
-                  "-1 = the last part only, K = none")
-      ->capture_default_str();
+  cmd->add_option("--ecotta-keep-every", o.method.ecotta.keep_every,
+                  "EcoTTA: per part, keep one frozen block input in every N for backward (1 all, 0 none; "
+                  "e.g. 0,0,2,1): faster backward, more memory. Default: by activation size")
+      ->delimiter(',');
   cmd->add_option("--tent-lr", o.method.tent_lr, "Tent's Adam learning rate (paper, CIFAR: 1e-3)")->capture_default_str();
   cmd->add_option("--eata-lr", o.method.eata_lr, "EATA's Adam learning rate")->capture_default_str();
   cmd->add_option("--cotta-lr", o.method.cotta_lr, "CoTTA's Adam learning rate (paper, CIFAR: 1e-3)")->capture_default_str();

@@ -9,7 +9,7 @@ namespace ecotta::adapt {
 
 AdaptedForward forward_for_adaptation(model::PartitionedModel& model, model::MetaNetworksImpl& meta,
                                       const torch::Tensor& x, size_t first_trained_part,
-                                      size_t keep_block_inputs_from) {
+                                      const std::vector<int64_t>& keep_every) {
   AdaptedForward out;
   torch::Tensor h;
   {
@@ -22,7 +22,7 @@ AdaptedForward forward_for_adaptation(model::PartitionedModel& model, model::Met
       torch::NoGradGuard no_grad;
       h = meta.block(k).forward(h, model.part(k, h));
     } else {
-      auto [next, reg] = meta_block_forward(meta.block(k), h, frozen_part_forward(model, k, h, k >= keep_block_inputs_from));
+      auto [next, reg] = meta_block_forward(meta.block(k), h, frozen_part_forward(model, k, h, k < keep_every.size() ? keep_every[k] : 0));
       h = next;
       out.regularizers.push_back(reg);
     }

@@ -19,10 +19,10 @@ struct AdaptedForward {
 // backward beyond their inputs (frozen_part_backward.h), and each meta
 // block only its two inputs (meta_block_backward.h). Parts before
 // `first_trained_part` (and their meta networks) run without autograd;
-// parts from `keep_block_inputs_from` on keep their blocks' inputs (a
-// recomputation fewer in backward, for a little memory).
+// part k keeps one block input in every keep_every[k] for backward
+// (block_input_plan.h; missing entries: none).
 AdaptedForward forward_for_adaptation(model::PartitionedModel& model, model::MetaNetworksImpl& meta,
                                       const torch::Tensor& x, size_t first_trained_part = 0,
-                                      size_t keep_block_inputs_from = SIZE_MAX);
+                                      const std::vector<int64_t>& keep_every = {});
 
 }  // namespace ecotta::adapt

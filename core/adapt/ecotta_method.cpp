@@ -5,20 +5,28 @@
 #include <torch/torch.h>
 
 #include "adapted_forward.h"
+#include "block_input_plan.h"
 #include "ecotta_loss.h"
 #include "model_utils.h"
 
 namespace ecotta::adapt {
+namespace {
 
-size_t resolve_keep_block_inputs_from(int64_t configured, size_t parts) {
-  return configured < 0 ? (parts == 0 ? 0 : parts - 1) : static_cast<size_t>(configured);
+std::vector<int64_t> part_output_floats(model::Bundle& bundle) {
+  std::vector<int64_t> floats;
+  for (const auto& s : model::probe_part_shapes(*bundle.model, bundle.info.input.height, bundle.info.input.width))
+    floats.push_back(s.out_floats());
+  return floats;
 }
+
+}  // namespace
 
 EcoTtaMethod::EcoTtaMethod(model::Bundle& bundle, const EcoTtaConfig& config) : bundle_(bundle), config_(config) {
   if (!bundle_.meta) throw std::invalid_argument("EcoTTA needs a bundle with warmed-up meta networks (ecotta warmup)");
   if (config_.first_trained_part >= bundle_.meta->size())
     throw std::invalid_argument("EcoTTA: first_trained_part " + std::to_string(config_.first_trained_part) +
                                 " leaves none of the " + std::to_string(bundle_.meta->size()) + " parts to train");
+  keep_every_ = resolve_keep_every(config_.keep_every, part_output_floats(bundle_));
   model::freeze(*bundle_.model);
   bundle_.model->apply_norm_mode(bundle_.info.normalization);
   model::set_norm_mode(*bundle_.meta, bundle_.info.normalization);
@@ -51,9 +59,7 @@ std::unique_ptr<torch::optim::Optimizer> EcoTtaMethod::make_optimizer() {
 int64_t EcoTtaMethod::extra_persistent_bytes() { return tensor_bytes(parameters_and_buffers(*bundle_.meta)); }
 
 Method::Step EcoTtaMethod::compute(const torch::Tensor& x) {
-  const size_t parts = bundle_.meta->size();
-  const size_t keep_from = resolve_keep_block_inputs_from(config_.keep_block_inputs_from, parts);
-  auto f = forward_for_adaptation(*bundle_.model, *bundle_.meta, x, config_.first_trained_part, keep_from);
+  auto f = forward_for_adaptation(*bundle_.model, *bundle_.meta, x, config_.first_trained_part, keep_every_);
   auto loss = ecotta_loss_with_terms(f.logits, f.regularizers, config_.lambda, config_.entropy_margin);
   return {f.logits, loss.total};
 }

@@ -1,5 +1,7 @@
 #pragma once
+#include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "method.h"
 #include "model/bundle.h"
@@ -20,15 +22,11 @@ struct EcoTtaConfig {
   // memory cap's way to adapt only the deeper parts, whose activations are
   // smallest. 0 = all parts train.
   size_t first_trained_part = 0;
-  // Parts from this one on keep their frozen blocks' inputs during the
-  // forward, so backward need not recompute them. The deepest part holds the
-  // smallest activations; -1 = the last part only (on WRN-40-2 keeping more
-  // raises the peak, keeping none saves nothing; docs/benchmarks.md).
-  int64_t keep_block_inputs_from = -1;
+  // Per part, the frozen block inputs the forward keeps so that backward
+  // need not recompute them: one block in every keep_every[k] (1: all, 0:
+  // none). Empty: by activation size (block_input_plan.h; 0,0,2,1 on WRN-40-2).
+  std::vector<int64_t> keep_every;
 };
-
-// keep_block_inputs_from as a part index for a network of `parts` parts.
-size_t resolve_keep_block_inputs_from(int64_t configured, size_t parts);
 
 class EcoTtaMethod : public Method {
  public:
@@ -38,6 +36,8 @@ class EcoTtaMethod : public Method {
 
   std::string name() const override { return "ecotta"; }
   std::vector<torch::Tensor> trainable_parameters() override;
+  // The resolved plan of kept block inputs, one entry per part.
+  const std::vector<int64_t>& keep_every() const { return keep_every_; }
 
  protected:
   Step compute(const torch::Tensor& x) override;
@@ -50,6 +50,7 @@ class EcoTtaMethod : public Method {
  private:
   model::Bundle& bundle_;
   EcoTtaConfig config_;
+  std::vector<int64_t> keep_every_;
 };
 
 }  // namespace ecotta::adapt

@@ -42,54 +42,62 @@ tensor_list recompute_grads(const tensor_list& inputs, const torch::Tensor& grad
 
 struct FrozenPart : public torch::autograd::Function<FrozenPart> {
   static torch::Tensor forward(AutogradContext* ctx, torch::Tensor input, int64_t model_ptr, int64_t k,
-                               bool keep_block_inputs) {
+                               int64_t keep_every) {
     ctx->saved_data["model"] = model_ptr;
     ctx->saved_data["k"] = k;
     auto* m = reinterpret_cast<model::PartitionedModel*>(model_ptr);
     // Autograd is off inside a custom function's forward: nothing is recorded.
-    if (!keep_block_inputs) {
-      ctx->save_for_backward({input});
-      return m->part(static_cast<size_t>(k), input);
-    }
-    tensor_list inputs{input};
     const size_t n = m->part_blocks(static_cast<size_t>(k));
-    for (size_t j = 0; j + 1 < n; ++j) inputs.push_back(m->block(static_cast<size_t>(k), j, inputs.back()));
-    auto out = m->block(static_cast<size_t>(k), n - 1, inputs.back());
-    ctx->save_for_backward(inputs);
-    return out;
+    // Saved variables cannot be undefined: the kept inputs and their indices.
+    tensor_list kept{input};
+    std::vector<int64_t> where{0};
+    torch::Tensor h = input;
+    for (size_t j = 0; j < n; ++j) {
+      if (j > 0 && keep_every > 0 && j % static_cast<size_t>(keep_every) == 0) {
+        kept.push_back(h);
+        where.push_back(static_cast<int64_t>(j));
+      }
+      h = m->block(static_cast<size_t>(k), j, h);
+    }
+    ctx->save_for_backward(kept);
+    ctx->saved_data["kept"] = where;
+    return h;
   }
-  // Recomputes the part block by block: first the inputs of its blocks
-  // without autograd (unless the forward kept them), then each block's input
-  // gradient, last to first, so at most one block's activations exist at a
-  // time: by the model's hand-written block backward where it has one, else
-  // by recomputing the block under autograd. Of the recomputed block inputs
-  // every other one is kept and the rest recomputed from their predecessor
-  // when their turn comes: one block forward more per two blocks for half
-  // the memory.
+  // Takes each block's input gradient, last block to first, so at most one
+  // block's activations exist at a time: by the model's hand-written block
+  // backward where it has one, else by recomputing the block under
+  // autograd. A block input the forward did not keep is recomputed from the
+  // nearest kept one before it, without autograd; of the inputs recomputed
+  // on the way every other one is kept for the blocks that follow (one
+  // block forward more per two blocks, for half the memory).
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_out) {
     auto* m = model_of(ctx);
     const auto k = static_cast<size_t>(ctx->saved_data["k"].toInt());
     const size_t n = m->part_blocks(k);
-    std::vector<torch::Tensor> inputs = ctx->get_saved_variables();
+    std::vector<torch::Tensor> inputs(n);
+    {
+      const auto kept = ctx->get_saved_variables();
+      const auto where = ctx->saved_data["kept"].toIntVector();
+      for (size_t i = 0; i < kept.size(); ++i) inputs[static_cast<size_t>(where[i])] = kept[i];
+    }
     const auto recompute_input = [&](size_t j) {
       torch::NoGradGuard no_grad;
       model::FreezeRobustStats no_double_count;
-      return m->block(k, j - 1, inputs[j - 1]);
-    };
-    if (inputs.size() < n) {
-      inputs.resize(n);
-      for (size_t j = 2; j < n; j += 2) {
-        inputs[j - 1] = recompute_input(j - 1);
-        inputs[j] = recompute_input(j);
-        inputs[j - 1] = torch::Tensor();
+      size_t i = j;
+      while (!inputs[i].defined()) --i;
+      torch::Tensor h = inputs[i];
+      for (size_t from = i; from < j; ++from) {
+        h = m->block(k, from, h);
+        if ((from + 1 - i) % 2 == 0 || from + 1 == j) inputs[from + 1] = h;
       }
-    }
+    };
     torch::Tensor g = grad_out[0];
     for (size_t j = n; j-- > 0;) {
-      if (!inputs[j].defined()) inputs[j] = recompute_input(j);
+      if (!inputs[j].defined()) recompute_input(j);
       auto by_hand = m->block_input_grad(k, j, inputs[j], g);
-      g = by_hand.defined() ? by_hand
-                            : recompute_grads({inputs[j]}, g, [&](const tensor_list& in) { return m->block(k, j, in[0]); })[0];
+      g = by_hand.defined()
+              ? by_hand
+              : recompute_grads({inputs[j]}, g, [&](const tensor_list& in) { return m->block(k, j, in[0]); })[0];
       inputs[j] = torch::Tensor();
     }
     return {g, torch::Tensor(), torch::Tensor(), torch::Tensor()};
@@ -108,6 +116,13 @@ struct FrozenHead : public torch::autograd::Function<FrozenHead> {
     all.pop_back();
     return reinterpret_cast<model::PartitionedModel*>(model_ptr)->head(all, input);
   }
+  // Takes each block's input gradient, last block to first, so at most one
+  // block's activations exist at a time: by the model's hand-written block
+  // backward where it has one, else by recomputing the block under
+  // autograd. A block input the forward did not keep is recomputed from the
+  // nearest kept one before it, without autograd; of the inputs recomputed
+  // on the way every other one is kept for the blocks that follow (one
+  // block forward more per two blocks, for half the memory).
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_out) {
     auto* m = model_of(ctx);
     auto g = recompute_grads(ctx->get_saved_variables(), grad_out[0], [&](tensor_list in) {
@@ -123,9 +138,9 @@ struct FrozenHead : public torch::autograd::Function<FrozenHead> {
 }  // namespace
 
 torch::Tensor frozen_part_forward(model::PartitionedModel& model, size_t k, const torch::Tensor& input,
-                                  bool keep_block_inputs) {
+                                  int64_t keep_every) {
   if (!torch::GradMode::is_enabled() || !input.requires_grad()) return model.part(k, input);
-  return FrozenPart::apply(input, reinterpret_cast<int64_t>(&model), static_cast<int64_t>(k), keep_block_inputs);
+  return FrozenPart::apply(input, reinterpret_cast<int64_t>(&model), static_cast<int64_t>(k), keep_every);
 }
 
 torch::Tensor frozen_head_forward(model::PartitionedModel& model, const std::vector<torch::Tensor>& parts,

@@ -12,11 +12,12 @@ namespace ecotta::adapt {
 // only. This is where EcoTTA's memory saving is made real: plain autograd
 // keeps every frozen convolution's input even though no weight gradient is
 // wanted, so adapting meta networks alone would save nothing.
-// With `keep_block_inputs` the forward also keeps the input of every block
-// of the part, which spares backward one recomputation of the part: worth
-// it for deep parts, whose activations are small.
+// The forward also keeps the input of one block in every `keep_every`
+// (1: every block, 0: none but the part's own input), which spares backward
+// recomputing them: worth it for deep parts, whose activations are small
+// (block_input_plan.h chooses).
 torch::Tensor frozen_part_forward(model::PartitionedModel& model, size_t k, const torch::Tensor& input,
-                                  bool keep_block_inputs = false);
+                                  int64_t keep_every = 0);
 
 // The same for the frozen head (our heads are small, but segmentation heads
 // hold full-resolution decoder activations).

@@ -4,7 +4,7 @@
 
 #include <torch/torch.h>
 
-#include "adapt/ecotta_method.h"
+#include "adapt/block_input_plan.h"
 
 namespace ecotta::bench {
 
@@ -31,7 +31,7 @@ ActivationGeometry probe_geometry(model::PartitionedModel& model, int64_t height
 
 int64_t analytic_adapt_bytes(const std::string& method, const ActivationGeometry& g, int64_t batch,
                              int64_t trainable_params, int64_t persistent_bytes, size_t first_trained_part,
-                             int64_t keep_block_inputs_from) {
+                             const std::vector<int64_t>& keep_every) {
   int64_t floats = 0;  // per sample
   const int64_t head = g.part_out.empty() ? 0 : 2 * g.part_out.back();
   if (method == "tent" || method == "eata" || method == "cotta") {
@@ -42,12 +42,16 @@ int64_t analytic_adapt_bytes(const std::string& method, const ActivationGeometry
     for (const auto& b : g.blocks)
       if (b.part >= first_trained_part) largest_block = std::max(largest_block, 2 * (b.in + b.out));
     const size_t parts = g.part_in.size();
-    const size_t keep_from = adapt::resolve_keep_block_inputs_from(keep_block_inputs_from, parts);
+    const auto every = adapt::resolve_keep_every(keep_every, g.part_out);
     for (size_t k = first_trained_part; k < parts; ++k) floats += g.part_in[k] + g.part_out[k];
-    // Inputs of every block but the first of the parts that keep them.
-    for (size_t i = 0; i < g.blocks.size(); ++i)
-      if (g.blocks[i].part >= std::max(keep_from, first_trained_part) && (i == 0 || g.blocks[i - 1].part == g.blocks[i].part))
+    // The kept block inputs: block j > 0 of part k when j is a multiple of every[k].
+    size_t j = 0;
+    for (size_t i = 0; i < g.blocks.size(); ++i) {
+      const size_t k = g.blocks[i].part;
+      j = (i > 0 && g.blocks[i - 1].part == k) ? j + 1 : 0;
+      if (k >= first_trained_part && j > 0 && every[k] > 0 && j % static_cast<size_t>(every[k]) == 0)
         floats += g.blocks[i].in;
+    }
     floats += largest_block + head;
   }
   return floats * batch * 4 + trainable_params * 4 + persistent_bytes;

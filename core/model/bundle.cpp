@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "data/atomic_file.h"
+#include "memory_format.h"
 #include "segmenter.h"
 #include "torchscript_model.h"
 #include "wide_resnet.h"
@@ -38,7 +39,9 @@ std::string archive_key(const std::string& prefix, std::string name) {
 }
 
 void write_tensors(torch::serialize::OutputArchive& ar, const std::string& prefix, torch::nn::Module& module) {
-  for (const auto& p : module.named_parameters(true)) ar.write(archive_key(prefix, p.key()), p.value().detach(), true);
+  // Contiguous: a file's bytes do not depend on the layout the network runs in.
+  for (const auto& p : module.named_parameters(true))
+    ar.write(archive_key(prefix, p.key()), p.value().detach().contiguous(), true);
   for (const auto& b : module.named_buffers(true)) ar.write(archive_key(prefix, b.key()), b.value(), true);
 }
 
@@ -111,6 +114,7 @@ ModelPtr build_model(const std::string& arch_json, const std::string& torchscrip
 void attach_meta_networks(Bundle& bundle) {
   const auto shapes = probe_part_shapes(*bundle.model, bundle.info.input.height, bundle.info.input.width);
   bundle.meta = MetaNetworks(shapes);
+  if (bundle.torchscript_bytes.empty()) use_channels_last(*bundle.meta);
 }
 
 int64_t count_parameters(torch::nn::Module& module) {
@@ -198,6 +202,12 @@ Bundle load_bundle(const std::string& path) {
   }
   const auto classes = bundle.info.labels.size();
   if (classes < 2) throw BundleError("'" + path + "' names fewer than 2 labels");
+  // Our own networks only: an imported module may view() its activations,
+  // which needs the contiguous layout it was written for.
+  if (bundle.torchscript_bytes.empty()) {
+    use_channels_last(*bundle.model);
+    if (bundle.meta) use_channels_last(*bundle.meta);
+  }
   return bundle;
 }
 

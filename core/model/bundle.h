@@ -43,7 +43,8 @@ struct Bundle {
 // a partition spec ({"name": "torchscript", "spec": {...}}).
 ModelPtr build_model(const std::string& arch_json, const std::string& torchscript_bytes = "");
 
-// Attaches freshly initialised meta networks to the bundle's model.
+// Attaches freshly initialised meta networks to the bundle's model
+// (channels-last, as load_bundle leaves our own networks: memory_format.h).
 void attach_meta_networks(Bundle& bundle);
 
 // Writes atomically (temp file + rename). Throws std::runtime_error naming the path.
@@ -51,7 +52,9 @@ void save_bundle(const std::string& path, const Bundle& bundle);
 
 // Loads and validates: a missing, truncated or foreign file, or tensors whose
 // shapes do not match the described network, throw BundleError naming the
-// path and what is wrong. The network comes back frozen (requires_grad false).
+// path and what is wrong. The network comes back frozen (requires_grad false);
+// our own networks (not imported TorchScript) with channels-last convolution
+// weights (memory_format.h), the values being the file's.
 Bundle load_bundle(const std::string& path);
 
 class BundleError : public std::runtime_error {

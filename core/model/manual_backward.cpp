@@ -8,7 +8,7 @@ namespace ecotta::model {
 torch::Tensor relu_mask(const torch::Tensor& activation) { return activation.gt(0); }
 
 void apply_relu_mask_(torch::Tensor& grad, const torch::Tensor& mask) {
-  if (grad.scalar_type() != torch::kFloat || !grad.is_contiguous() || !mask.is_contiguous() ||
+  if (grad.scalar_type() != torch::kFloat || !grad.is_non_overlapping_and_dense() || grad.strides() != mask.strides() ||
       mask.scalar_type() != torch::kBool || grad.sizes() != mask.sizes() || !grad.device().is_cpu()) {
     grad.mul_(mask);
     return;

@@ -42,7 +42,7 @@ std::vector<PartShape> probe_part_shapes(PartitionedModel& model, int64_t height
       throw std::invalid_argument("part " + std::to_string(k) + " changes resolution from " +
                                   std::to_string(h.size(2)) + " to " + std::to_string(out.size(2)) +
                                   ": meta networks need an integer stride");
-    shapes.push_back({h.size(1), out.size(1), h.size(2), out.size(2)});
+    shapes.push_back({h.size(1), out.size(1), h.size(2), out.size(2), out.size(3)});
     h = out;
   }
   size_t i = 0;

@@ -39,7 +39,9 @@ TORCH_MODULE(MetaBlock);
 struct PartShape {
   int64_t in_channels, out_channels;
   int64_t in_height, out_height;
+  int64_t out_width;
   int64_t stride() const { return in_height / out_height; }
+  int64_t out_floats() const { return out_channels * out_height * out_width; }  // per sample
 };
 std::vector<PartShape> probe_part_shapes(PartitionedModel& model, int64_t height, int64_t width);
 

@@ -5,6 +5,7 @@
 
 #include "../support/temp_dir.h"
 #include "model/bundle.h"
+#include "model/memory_format.h"
 #include "model/model_zoo.h"
 
 using namespace ecotta::model;
@@ -72,9 +73,38 @@ TEST(Bundle, RoundTripIsExact) {
   }
   b.model->apply_norm_mode(NormMode::Source);
   back.model->apply_norm_mode(NormMode::Source);
+  use_channels_last(*b.model);  // as loading leaves it: the same kernels, so the same bits
   torch::NoGradGuard no_grad;
   const auto x = torch::randn({2, 3, 32, 32});
   EXPECT_TRUE(torch::equal(b.model->forward(x), back.model->forward(x)));
+}
+
+TEST(Bundle, LoadedNetworksRunChannelsLastAndFilesDoNotDependOnIt) {
+  ecotta::testing::TempDir dir;
+  auto b = small_bundle(true);
+  use_channels_last(*b.meta);
+  save_bundle(dir.file("a.ecotta"), b);
+  auto back = load_bundle(dir.file("a.ecotta"));
+  int64_t convs = 0;
+  for (auto* m : {static_cast<torch::nn::Module*>(back.model.get()), static_cast<torch::nn::Module*>(back.meta.ptr().get())})
+    for (const auto& p : m->parameters())
+      if (p.dim() == 4) {
+        EXPECT_TRUE(p.is_contiguous(at::MemoryFormat::ChannelsLast));
+        ++convs;
+      }
+  EXPECT_GT(convs, 10);
+  // The same network in either layout computes the same function.
+  b.model->apply_norm_mode(NormMode::Source);
+  back.model->apply_norm_mode(NormMode::Source);
+  {
+    torch::NoGradGuard no_grad;
+    const auto x = torch::randn({4, 3, 32, 32});
+    const auto nchw = b.model->forward(x), cl = back.model->forward(x);
+    EXPECT_TRUE(torch::allclose(nchw, cl, 1e-4, 1e-5)) << (nchw - cl).abs().max().item<double>();
+  }
+  // Saved from channels-last tensors, the file is byte for byte the one saved from contiguous ones.
+  save_bundle(dir.file("b.ecotta"), back);
+  EXPECT_EQ(read_file(dir.file("a.ecotta")), read_file(dir.file("b.ecotta")));
 }
 
 TEST(Bundle, LoadedNetworkIsFrozenAndMetaNetworksAreTrainable) {

@@ -3,9 +3,10 @@
 #include "adapt/adapted_forward.h"
 #include "adapt/ecotta_loss.h"
 #include "memory/counting_allocator.h"
-#include "model/model_zoo.h"
 #include "model/bundle.h"
+#include "model/memory_format.h"
 #include "model/meta_network.h"
+#include "model/model_zoo.h"
 
 using namespace ecotta;
 
@@ -29,11 +30,12 @@ Setup make(const std::string& name, int64_t h, int64_t w, model::NormMode mode) 
   return s;
 }
 
-std::vector<torch::Tensor> meta_grads(Setup& s, const torch::Tensor& x, bool recompute) {
+std::vector<torch::Tensor> meta_grads(Setup& s, const torch::Tensor& x, bool recompute,
+                                      const std::vector<int64_t>& keep_every = {}) {
   s.meta->zero_grad();
   // margin 10: every sample counts
   if (recompute) {
-    const auto f = adapt::forward_for_adaptation(*s.net, *s.meta, x);
+    const auto f = adapt::forward_for_adaptation(*s.net, *s.meta, x, 0, keep_every);
     adapt::ecotta_loss_with_terms(f.logits, f.regularizers, 0.5, 10.0).total.backward();
   } else {
     std::vector<torch::Tensor> frozen, adapted;
@@ -55,9 +57,41 @@ TEST(FrozenPartBackward, RecomputationGivesTheSameMetaGradients) {
     const auto ga = meta_grads(a, x, false);
     const auto gb = meta_grads(b, x, true);
     ASSERT_EQ(ga.size(), gb.size());
-    for (size_t i = 0; i < ga.size(); ++i)
-      EXPECT_TRUE(torch::allclose(ga[i], gb[i], 1e-4, 1e-5)) << i;
+    for (size_t i = 0; i < ga.size(); ++i) EXPECT_TRUE(torch::allclose(ga[i], gb[i], 1e-4, 1e-5)) << i;
     for (const auto& p : b.net->parameters()) EXPECT_FALSE(p.grad().defined());
+  }
+}
+
+TEST(FrozenPartBackward, EveryPlanOfKeptBlockInputsGivesTheSameMetaGradients) {
+  // WRN-40-2 (3,3,6,6): keep none, all, every other, one in three, one in
+  // four (a checkpoint mid-part, the rest recomputed from it), and mixed.
+  auto a = make("wrn-40-2", 32, 32, model::NormMode::Batch);
+  const auto x = torch::randn({3, 3, 32, 32});
+  const auto expected = meta_grads(a, x, false);
+  for (const std::vector<int64_t>& plan : std::vector<std::vector<int64_t>>{
+           {0, 0, 0, 0}, {1, 1, 1, 1}, {2, 2, 2, 2}, {3, 3, 3, 3}, {4, 4, 4, 4}, {0, 0, 2, 1}}) {
+    auto b = make("wrn-40-2", 32, 32, model::NormMode::Batch);
+    const auto got = meta_grads(b, x, true, plan);
+    ASSERT_EQ(got.size(), expected.size());
+    for (size_t i = 0; i < got.size(); ++i)
+      EXPECT_TRUE(torch::allclose(got[i], expected[i], 1e-4, 1e-5))
+          << "plan " << plan[0] << plan[1] << plan[2] << plan[3] << " tensor " << i;
+  }
+}
+
+TEST(FrozenPartBackward, ChannelsLastGivesTheSameMetaGradients) {
+  // Loaded bundles run channels-last (model/memory_format.h): the
+  // hand-written backward must not care about the layout.
+  for (auto mode : {model::NormMode::Batch, model::NormMode::Robust}) {
+    auto a = make("wrn-16-2", 32, 32, mode);
+    auto b = make("wrn-16-2", 32, 32, mode);
+    model::use_channels_last(*b.net);
+    model::use_channels_last(*b.meta);
+    const auto x = torch::randn({4, 3, 32, 32});
+    const auto expected = meta_grads(a, x, false);
+    const auto got = meta_grads(b, x, true);
+    for (size_t i = 0; i < got.size(); ++i)
+      EXPECT_TRUE(torch::allclose(got[i], expected[i], 1e-4, 1e-5)) << "mode " << model::to_string(mode) << " " << i;
   }
 }
 
@@ -95,9 +129,10 @@ TEST(FrozenPartBackward, StoresFarLessThanPlainAutograd) {
   };
   const auto plain = measure(false);
   const auto recomputed = measure(true);
-  std::printf("WRN-40-2, peak bytes of one step at batch 16: plain autograd %lld, recomputed frozen parts %lld (%.2fx)\n",
-              static_cast<long long>(plain), static_cast<long long>(recomputed),
-              static_cast<double>(recomputed) / plain);
+  std::printf(
+      "WRN-40-2, peak bytes of one step at batch 16: plain autograd "
+      "%lld, recomputed frozen parts %lld (%.2fx)\n",
+      static_cast<long long>(plain), static_cast<long long>(recomputed), static_cast<double>(recomputed) / plain);
   // Measured 0.22x with the hand-written block and meta backward.
   EXPECT_LT(recomputed, plain * 30 / 100);
 }
@@ -121,29 +156,31 @@ TEST(EcoTtaLoss, EntropyFilterAndRegularizer) {
 
 TEST(FrozenPartBackward, HandWrittenBlockGradientMatchesAutograd) {
   // Every block of WRN-16-2 (identity and strided projection shortcuts) in
-  // every normalization mode.
-  for (auto mode : {model::NormMode::Batch, model::NormMode::Source, model::NormMode::Robust, model::NormMode::Train}) {
-    auto s = make("wrn-16-2", 32, 32, mode);
-    model::FreezeRobustStats frozen_stats;  // both computations see the same statistics
-    torch::Tensor h;
-    {
-      torch::NoGradGuard no_grad;
-      h = s.net->stem(torch::randn({5, 3, 32, 32}));
-    }
-    for (size_t k = 0; k < s.net->num_parts(); ++k)
-      for (size_t j = 0; j < s.net->part_blocks(k); ++j) {
-        const auto x = h.detach().requires_grad_(true);
-        const auto y = s.net->block(k, j, x);
-        const auto g = torch::randn_like(y);
-        const auto expected = torch::autograd::grad({y}, {x}, {g})[0];
-        const auto by_hand = s.net->block_input_grad(k, j, x.detach(), g);
-        ASSERT_TRUE(by_hand.defined());
-        EXPECT_TRUE(torch::allclose(by_hand, expected, 1e-4, 1e-5))
-            << "mode " << model::to_string(mode) << " part " << k << " block " << j << ": max diff "
-            << (by_hand - expected).abs().max().item<double>();
-        h = y.detach();
+  // every normalization mode, in both layouts.
+  for (auto mode : {model::NormMode::Batch, model::NormMode::Source, model::NormMode::Robust, model::NormMode::Train})
+    for (bool channels_last : {false, true}) {
+      auto s = make("wrn-16-2", 32, 32, mode);
+      if (channels_last) model::use_channels_last(*s.net);
+      model::FreezeRobustStats frozen_stats;  // both computations see the same statistics
+      torch::Tensor h;
+      {
+        torch::NoGradGuard no_grad;
+        h = s.net->stem(torch::randn({5, 3, 32, 32}));
       }
-  }
+      for (size_t k = 0; k < s.net->num_parts(); ++k)
+        for (size_t j = 0; j < s.net->part_blocks(k); ++j) {
+          const auto x = h.detach().requires_grad_(true);
+          const auto y = s.net->block(k, j, x);
+          const auto g = torch::randn_like(y);
+          const auto expected = torch::autograd::grad({y}, {x}, {g})[0];
+          const auto by_hand = s.net->block_input_grad(k, j, x.detach(), g);
+          ASSERT_TRUE(by_hand.defined());
+          EXPECT_TRUE(torch::allclose(by_hand, expected, 1e-4, 1e-5))
+              << "mode " << model::to_string(mode) << (channels_last ? " channels-last" : "") << " part " << k
+              << " block " << j << ": max diff " << (by_hand - expected).abs().max().item<double>();
+          h = y.detach();
+        }
+    }
 }
 
 TEST(FrozenPartBackward, ModelsWithoutHandWrittenBlockGradientSayNone) {
