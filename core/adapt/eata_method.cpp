@@ -23,7 +23,10 @@ torch::Tensor as_rows(const torch::Tensor& logits) {
 class EataMethod : public BnAffineMethod {
  public:
   EataMethod(model::Bundle& bundle, const MethodOptions& o)
-      : BnAffineMethod(bundle, o.baseline_norm, o.eata_lr, "eata"), o_(o) {
+      : BnAffineMethod(bundle, o.baseline_norm, o.eata_lr, "eata"),
+        o_(o),
+        mean_probs_(torch::zeros({static_cast<int64_t>(bundle.info.labels.size())})),
+        mean_probs_started_(torch::zeros({})) {
     if (o.eata_source_samples.defined()) compute_fisher(o.eata_source_samples);
     remember_initial_state();
   }
@@ -37,12 +40,19 @@ class EataMethod : public BnAffineMethod {
     const auto h = softmax_entropy(rows);
     auto keep = h.detach() < e0;
     const auto probs = torch::softmax(rows.detach(), 1);
-    if (mean_probs_.defined())
+    const bool started = mean_probs_started_.item<float>() > 0;
+    if (started)
       keep = keep & (torch::cosine_similarity(mean_probs_.unsqueeze(0), probs, 1).abs() < o_.eata_redundancy_margin);
     const auto kept = keep.nonzero().flatten();
     if (kept.numel() == 0) return {logits, {}};
-    const auto kept_probs = probs.index_select(0, kept).mean(0);
-    mean_probs_ = mean_probs_.defined() ? 0.9 * mean_probs_ + 0.1 * kept_probs : kept_probs;
+    {
+      // In place: state() hands out these very tensors.
+      torch::NoGradGuard no_grad;
+      const auto kept_probs = probs.index_select(0, kept).mean(0);
+      if (started) mean_probs_.mul_(0.9).add_(kept_probs, 0.1);
+      else mean_probs_.copy_(kept_probs);
+      mean_probs_started_.fill_(1);
+    }
     const auto hk = h.index_select(0, kept);
     auto loss = (hk * torch::exp(-(hk.detach() - e0))).mean();
     if (!fisher_.empty()) {
@@ -52,9 +62,13 @@ class EataMethod : public BnAffineMethod {
     }
     return {logits, loss};
   }
-  void restore_initial() override {
-    Method::restore_initial();
-    mean_probs_ = torch::Tensor();
+  // The EMA of mean predictions decides which samples train, so it is
+  // adapted state: saved, restored and reset with the BN parameters.
+  std::vector<torch::Tensor> state() override {
+    auto s = BnAffineMethod::state();
+    s.push_back(mean_probs_);
+    s.push_back(mean_probs_started_);
+    return s;
   }
   int64_t extra_persistent_bytes() override { return tensor_bytes(fisher_) + tensor_bytes(anchor_); }
 
@@ -81,7 +95,9 @@ class EataMethod : public BnAffineMethod {
 
   MethodOptions o_;
   std::vector<torch::Tensor> fisher_, anchor_;
-  torch::Tensor mean_probs_;  // EMA of the mean prediction of trained samples
+  // EMA of the mean prediction of trained samples, and whether it has begun
+  // (zeros until then, so its shape never changes).
+  torch::Tensor mean_probs_, mean_probs_started_;
 };
 
 }  // namespace

@@ -98,6 +98,7 @@ TEST(Methods, EataSkipsUnreliableSamplesAndHoldsFisherWeights) {
   // Fisher weights and the anchor copy are held on top of Adam's moments.
   const int64_t bn_bytes = method->trainable_count() * 4;
   EXPECT_EQ(method->persistent_bytes(), bn_bytes /*reset copy*/ + 2 * bn_bytes /*Adam*/ + 2 * bn_bytes /*Fisher, anchor*/ +
+                                            11 * 4 /*reset copy of the prediction average over 10 classes and its flag*/ +
                                             [&] { int64_t n = 0; for (auto& b : bundle.model->buffers()) n += b.numel() * 4; return n; }());
 }
 
@@ -117,6 +118,37 @@ TEST(Methods, EataTrainsOnConfidentSamples) {
   std::vector<torch::Tensor> bn_after;
   for (const auto& p : bn) bn_after.push_back(p.detach().clone());
   EXPECT_FALSE(all_equal(bn_before, bn_after));
+}
+
+TEST(Methods, EataPredictionAverageIsSavedRestoredAndReset) {
+  // The average of recent predictions decides which samples EATA trains on:
+  // it is adapted state like the BN parameters.
+  auto bundle = small_warm_bundle();
+  {
+    torch::NoGradGuard g;
+    auto params = bundle.model->parameters();
+    params[params.size() - 2].mul_(200);
+  }
+  auto method = adapt::make_method("eata", bundle, {});
+  const auto copy = [&] {
+    std::vector<torch::Tensor> out;
+    for (const auto& t : method->adapted_state()) out.push_back(t.detach().clone());
+    return out;
+  };
+  for (int i = 0; i < 3; ++i) method->forward_and_adapt(images(16, i));
+  const auto adapted = copy();
+  const size_t n = adapted.size();
+  ASSERT_GE(n, 2u);
+  EXPECT_NEAR(adapted[n - 2].sum().item<double>(), 1.0, 1e-5);  // an average of distributions over the 10 classes
+  EXPECT_EQ(adapted[n - 1].item<float>(), 1.0f);                  // begun
+  const auto path = temp_path("eata-state.pt");
+  method->save_state(path);
+  method->reset();
+  EXPECT_EQ(method->adapted_state()[n - 2].abs().sum().item<double>(), 0.0);
+  EXPECT_EQ(method->adapted_state()[n - 1].item<float>(), 0.0f);
+  method->load_state(path);
+  EXPECT_TRUE(all_equal(adapted, copy()));
+  std::remove(path.c_str());
 }
 
 TEST(Methods, CottaTeacherLagsTheStudentAndResetReturnsToTheSource) {
