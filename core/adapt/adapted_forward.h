@@ -20,7 +20,9 @@ struct AdaptedForward {
 // block only its two inputs (meta_block_backward.h). Parts before
 // `first_trained_part` (and their meta networks) run without autograd;
 // part k keeps one block input in every keep_every[k] for backward
-// (block_input_plan.h; missing entries: none).
+// (block_input_plan.h). A resolved plan: here missing entries mean none
+// kept, not the default plan. The first trained part keeps none whatever
+// its entry: its input needs no gradient, so no backward runs through it.
 AdaptedForward forward_for_adaptation(model::PartitionedModel& model, model::MetaNetworksImpl& meta,
                                       const torch::Tensor& x, size_t first_trained_part = 0,
                                       const std::vector<int64_t>& keep_every = {});

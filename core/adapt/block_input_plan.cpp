@@ -15,18 +15,20 @@ std::vector<int64_t> default_keep_every(const std::vector<int64_t>& part_output_
   return out;
 }
 
+void check_keep_every(const std::vector<int64_t>& plan, size_t parts) {
+  if (plan.size() != parts)
+    throw std::invalid_argument("EcoTTA: keep-every lists " + std::to_string(plan.size()) + " parts, the network has " +
+                                std::to_string(parts));
+  for (const int64_t every : plan)
+    if (every < 0)
+      throw std::invalid_argument("EcoTTA: keep-every entries are 0 (none), 1 (all) or n (one in n), got " +
+                                  std::to_string(every));
+}
+
 std::vector<int64_t> resolve_keep_every(const std::vector<int64_t>& configured,
                                         const std::vector<int64_t>& part_output_floats) {
   if (configured.empty()) return default_keep_every(part_output_floats);
-  if (configured.size() != part_output_floats.size())
-    throw std::invalid_argument("EcoTTA: keep-every lists " + std::to_string(configured.size()) +
-                                " parts, the network has " + std::to_string(part_output_floats.size()));
-  for (const int64_t every : configured)
-    if (every < 0)
-      throw std::invalid_argument(
-          "EcoTTA: keep-every entries are 0 (none), 1 "
-          "(all) or n (one in n), got " +
-          std::to_string(every));
+  check_keep_every(configured, part_output_floats.size());
   return configured;
 }
 

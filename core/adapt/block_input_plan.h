@@ -16,6 +16,9 @@ namespace ecotta::adapt {
 // On WRN-40-2 (3,3,6,6) that is 0,0,2,1 (docs/benchmarks.md, trade-off).
 std::vector<int64_t> default_keep_every(const std::vector<int64_t>& part_output_floats);
 
+// Throws std::invalid_argument unless `plan` has one entry >= 0 per part.
+void check_keep_every(const std::vector<int64_t>& plan, size_t parts);
+
 // `configured` when given (one entry per part, each >= 0), else the
 // default. Throws std::invalid_argument for a list of the wrong length or
 // a negative entry.

@@ -26,7 +26,13 @@ EcoTtaMethod::EcoTtaMethod(model::Bundle& bundle, const EcoTtaConfig& config) : 
   if (config_.first_trained_part >= bundle_.meta->size())
     throw std::invalid_argument("EcoTTA: first_trained_part " + std::to_string(config_.first_trained_part) +
                                 " leaves none of the " + std::to_string(bundle_.meta->size()) + " parts to train");
-  keep_every_ = resolve_keep_every(config_.keep_every, part_output_floats(bundle_));
+  // Probing the part shapes costs a forward: only when the plan is left to us.
+  if (config_.keep_every.empty()) {
+    keep_every_ = default_keep_every(part_output_floats(bundle_));
+  } else {
+    check_keep_every(config_.keep_every, bundle_.model->num_parts());
+    keep_every_ = config_.keep_every;
+  }
   model::freeze(*bundle_.model);
   bundle_.model->apply_norm_mode(bundle_.info.normalization);
   model::set_norm_mode(*bundle_.meta, bundle_.info.normalization);

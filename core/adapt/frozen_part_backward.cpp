@@ -116,13 +116,7 @@ struct FrozenHead : public torch::autograd::Function<FrozenHead> {
     all.pop_back();
     return reinterpret_cast<model::PartitionedModel*>(model_ptr)->head(all, input);
   }
-  // Takes each block's input gradient, last block to first, so at most one
-  // block's activations exist at a time: by the model's hand-written block
-  // backward where it has one, else by recomputing the block under
-  // autograd. A block input the forward did not keep is recomputed from the
-  // nearest kept one before it, without autograd; of the inputs recomputed
-  // on the way every other one is kept for the blocks that follow (one
-  // block forward more per two blocks, for half the memory).
+  // Recomputes the head under autograd from its kept inputs.
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_out) {
     auto* m = model_of(ctx);
     auto g = recompute_grads(ctx->get_saved_variables(), grad_out[0], [&](tensor_list in) {

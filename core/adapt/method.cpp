@@ -102,7 +102,8 @@ int64_t Method::persistent_bytes() {
 
 void Method::save_state(const std::string& path) {
   std::vector<torch::Tensor> tensors;
-  for (const auto& t : state()) tensors.push_back(t.detach());
+  // Contiguous: the file's bytes do not depend on the layout the network runs in.
+  for (const auto& t : state()) tensors.push_back(t.detach().contiguous());
   std::ostringstream bytes;
   torch::save(tensors, bytes);
   std::ostringstream tagged;

@@ -204,10 +204,7 @@ Bundle load_bundle(const std::string& path) {
   if (classes < 2) throw BundleError("'" + path + "' names fewer than 2 labels");
   // Our own networks only: an imported module may view() its activations,
   // which needs the contiguous layout it was written for.
-  if (bundle.torchscript_bytes.empty()) {
-    use_channels_last(*bundle.model);
-    if (bundle.meta) use_channels_last(*bundle.meta);
-  }
+  if (bundle.torchscript_bytes.empty()) use_channels_last(*bundle.model);  // the meta networks: attach_meta_networks
   return bundle;
 }
 

@@ -85,7 +85,9 @@ torch::Tensor Segmenter::head(const std::vector<torch::Tensor>& parts, const tor
   const auto& deep = parts.back();
   // The image-pooling branch: pooled to 1x1, its BN sees one value per map,
   // so it is broadcast back before normalization would matter.
-  auto pooled = pool_proj_(F::adaptive_avg_pool2d(deep, F::AdaptiveAvgPool2dFuncOptions(1)).expand_as(deep).contiguous());
+  auto pooled = pool_proj_(F::adaptive_avg_pool2d(deep, F::AdaptiveAvgPool2dFuncOptions(1))
+                               .expand_as(deep)
+                               .contiguous(deep.suggest_memory_format()));
   auto aspp = aspp_proj_(torch::cat({aspp1_(deep), aspp2_(deep), aspp3_(deep), pooled}, 1));
   // The first part's output is at stride 2 here; the decoder works there.
   const auto& low = parts.front();

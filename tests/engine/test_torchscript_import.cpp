@@ -103,6 +103,9 @@ TEST(TorchScriptImport, BundleRoundTripKeepsTheModuleAndMetaNetworks) {
   save_bundle(dir.file("ts.ecotta"), b);
   auto back = load_bundle(dir.file("ts.ecotta"));
   ASSERT_TRUE(back.meta);
+  // Imported modules keep the layout they were written for (they may view() activations).
+  for (auto* m : {static_cast<torch::nn::Module*>(back.model.get()), static_cast<torch::nn::Module*>(back.meta.ptr().get())})
+    for (const auto& p : m->parameters()) EXPECT_TRUE(p.is_contiguous()) << "an imported bundle went channels-last";
   back.model->apply_norm_mode(NormMode::Source);
   b.model->apply_norm_mode(NormMode::Source);
   torch::NoGradGuard no_grad;

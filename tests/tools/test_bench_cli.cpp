@@ -95,6 +95,9 @@ TEST(BenchCli, BadRequestsAreClearErrors) {
   r = run_ecotta("bench" + kModel + " --quick --methods source --domains fgo", dir);
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("fgo"), std::string::npos) << r.err;
+  r = run_ecotta("bench" + kModel + " --quick --methods ecotta --ecotta-keep-every 1,2", dir);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("keep-every lists 2 parts, the network has 4"), std::string::npos) << r.err;
 }
 
 TEST(BenchCli, AFileDomainIsReadFromAnExternalIdxPair) {
