@@ -16,6 +16,15 @@ int64_t step_adapt_bytes(adapt::Method& method, const torch::Tensor& x) {
   return scope.peak_above_start() + method.persistent_bytes();
 }
 
+std::vector<int64_t> balanced_slices(int64_t n, int64_t max_slice) {
+  if (n <= 0) return {};
+  if (max_slice <= 0 || max_slice >= n) return {n};
+  const int64_t pieces = (n + max_slice - 1) / max_slice;
+  std::vector<int64_t> sizes;
+  for (int64_t p = 0; p < pieces; ++p) sizes.push_back(n / pieces + (p < n % pieces ? 1 : 0));
+  return sizes;
+}
+
 MethodRun run_continual(adapt::Method& method, const std::vector<BenchBatch>& batches, model::Task task,
                         int64_t classes, int rounds, size_t domains,
                         const std::function<void(size_t, double)>& progress, int64_t step_batch) {
@@ -33,13 +42,15 @@ MethodRun run_continual(adapt::Method& method, const std::vector<BenchBatch>& ba
   int64_t total_wrong = 0, total_seen = 0;
   for (size_t i = 0; i < batches.size(); ++i) {
     const auto& b = batches[i];
-    const int64_t n = b.input.size(0), slice = step_batch > 0 ? std::min(step_batch, n) : n;
+    const int64_t n = b.input.size(0);
     std::vector<torch::Tensor> outputs;
     const auto start = std::chrono::steady_clock::now();
-    for (int64_t at = 0; at < n; at += slice) {
+    int64_t at = 0;
+    for (const int64_t len : balanced_slices(n, step_batch)) {
       memory::PeakScope scope;
-      outputs.push_back(method.forward_and_adapt(b.input.slice(0, at, std::min(n, at + slice))));
+      outputs.push_back(method.forward_and_adapt(b.input.slice(0, at, at + len)));
       run.peak_step_bytes = std::max(run.peak_step_bytes, scope.peak_above_start());
+      at += len;
     }
     total_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     const auto logits = outputs.size() == 1 ? outputs[0] : torch::cat(outputs);

@@ -88,3 +88,26 @@ TEST(MemoryBudget, EcoTtaUnderHalfItsPeakStaysUnderTheCapAndStillAdapts) {
   EXPECT_LE(peak + method->persistent_bytes(), uncapped / 2) << plan.reason;
   EXPECT_FALSE(test_support::all_equal(before, test_support::snapshot(*bundle.meta)));
 }
+
+TEST(MemoryBudget, CappedBatchesAreCutIntoEqualSlices) {
+  // A tail slice of a few samples would give batch statistics from those few.
+  EXPECT_EQ(bench::balanced_slices(64, 28), (std::vector<int64_t>{22, 21, 21}));
+  EXPECT_EQ(bench::balanced_slices(64, 32), (std::vector<int64_t>{32, 32}));
+  EXPECT_EQ(bench::balanced_slices(5, 2), (std::vector<int64_t>{2, 2, 1}));
+  EXPECT_EQ(bench::balanced_slices(64, 0), (std::vector<int64_t>{64}));
+  EXPECT_EQ(bench::balanced_slices(64, 100), (std::vector<int64_t>{64}));
+  EXPECT_TRUE(bench::balanced_slices(0, 8).empty());
+  for (int64_t n = 1; n <= 70; ++n)
+    for (int64_t cap = 1; cap <= n; ++cap) {
+      const auto s = bench::balanced_slices(n, cap);
+      int64_t sum = 0;
+      for (auto v : s) {
+        EXPECT_LE(v, cap);
+        EXPECT_GE(v, s.back());
+        EXPECT_LE(v - s.back(), 1);
+        sum += v;
+      }
+      EXPECT_EQ(sum, n);
+      EXPECT_EQ(static_cast<int64_t>(s.size()), (n + cap - 1) / cap);
+    }
+}
