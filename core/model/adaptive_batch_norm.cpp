@@ -116,10 +116,17 @@ std::pair<torch::Tensor, torch::Tensor> AdaptiveBatchNorm2dImpl::backward_(const
 }
 
 void set_norm_mode(torch::nn::Module& module, NormMode mode) {
+  const auto apply = [mode](AdaptiveBatchNorm2dImpl& bn) {
+    // Entering Robust, the EMA starts at the source statistics: a bundle's
+    // robust buffers hold whatever training left there (the initial 0 and
+    // 1), which would normalize every layer wrongly until the EMA caught up.
+    if (mode == NormMode::Robust && bn.mode() != NormMode::Robust) bn.reset_robust_stats();
+    bn.set_mode(mode);
+  };
   // modules(false): the top module may live on the stack, not in a shared_ptr.
-  if (auto* self = module.as<AdaptiveBatchNorm2dImpl>()) self->set_mode(mode);
+  if (auto* self = module.as<AdaptiveBatchNorm2dImpl>()) apply(*self);
   for (auto& m : module.modules(/*include_self=*/false))
-    if (auto* bn = m->as<AdaptiveBatchNorm2dImpl>()) bn->set_mode(mode);
+    if (auto* bn = m->as<AdaptiveBatchNorm2dImpl>()) apply(*bn);
 }
 
 }  // namespace ecotta::model

@@ -63,7 +63,8 @@ class FreezeRobustStats {
   static bool active();
 };
 
-// Sets the mode of every AdaptiveBatchNorm2d below `module`.
+// Sets the mode of every AdaptiveBatchNorm2d below `module`; a layer entering
+// Robust starts its EMA at its source statistics (reset_robust_stats).
 void set_norm_mode(torch::nn::Module& module, NormMode mode);
 
 }  // namespace ecotta::model

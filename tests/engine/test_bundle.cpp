@@ -51,6 +51,19 @@ void expect_bundle_error(F f, std::initializer_list<std::string> fragments) {
   }
 }
 
+std::vector<torch::Tensor> test_buffers(torch::nn::Module& m) {
+  std::vector<torch::Tensor> out;
+  for (const auto& b : m.buffers()) out.push_back(b.clone());
+  return out;
+}
+
+bool all_tensors_equal(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!torch::equal(a[i], b[i])) return false;
+  return true;
+}
+
 }  // namespace
 
 TEST(Bundle, RoundTripIsExact) {
@@ -166,4 +179,34 @@ TEST(Bundle, SavingReplacesTheFileAtomically) {
   EXPECT_TRUE(load_bundle(path).meta);
   for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
     EXPECT_EQ(entry.path().filename(), "m.ecotta") << "left behind: " << entry.path();
+}
+
+TEST(Bundle, RobustStatisticsStartAtTheSourceStatistics) {
+  // Training never touches the robust buffers; entering Robust must anchor
+  // them at the source statistics, or every layer normalizes wrongly.
+  ecotta::testing::TempDir dir;
+  auto b = small_bundle(false);
+  {
+    torch::NoGradGuard no_grad;
+    for (const auto& t : b.model->named_buffers(true))
+      if (t.key().find("robust_") != std::string::npos) t.value().fill_(t.key().find("var") != std::string::npos ? 1 : 0);
+  }
+  save_bundle(dir.file("m.ecotta"), b);
+  auto back = load_bundle(dir.file("m.ecotta"));
+  back.model->apply_norm_mode(NormMode::Robust);
+  for (const auto& t : back.model->named_buffers(true)) {
+    const auto& key = t.key();
+    if (key.find("robust_mean") == std::string::npos) continue;
+    const auto source = back.model->named_buffers(true)[key.substr(0, key.size() - 11) + "running_mean"];
+    EXPECT_TRUE(torch::equal(t.value(), source)) << key;
+  }
+  // One batch moves the EMA; switching to Robust again keeps what it learned.
+  {
+    torch::NoGradGuard no_grad;
+    back.model->forward(torch::randn({8, 3, 32, 32}) * 3 + 1);
+  }
+  const auto adapted = test_buffers(*back.model);
+  EXPECT_FALSE(all_tensors_equal(adapted, test_buffers(*load_bundle(dir.file("m.ecotta")).model)));
+  back.model->apply_norm_mode(NormMode::Robust);
+  EXPECT_TRUE(all_tensors_equal(adapted, test_buffers(*back.model)));
 }

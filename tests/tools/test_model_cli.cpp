@@ -219,3 +219,20 @@ TEST(ShippedModels, EvalReproducesTheManifestFigures) {
     }
   }
 }
+
+TEST(ShippedModels, RobustStatisticsStartFromTheSourceOnes) {
+  // Robust BN (the small-batch mode for frame streams) begins at the source
+  // statistics: on clean test images it must score about what source BN does.
+  // (Unanchored, the shipped classifier scored 9.9%.)
+  TempDir dir;
+  for (const char* norm : {"source", "robust"}) {
+    const auto r = run_ecotta("eval --model '" + repo("models/wrn-40-2.ecotta") + "' --norm " + norm +
+                                  " --limit 1000 --json '" + dir.file(std::string(norm) + ".json") + "'",
+                              dir);
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+  const double source = json::parse(read_text(dir.file("source.json")))["accuracy"].get<double>();
+  const double robust = json::parse(read_text(dir.file("robust.json")))["accuracy"].get<double>();
+  EXPECT_GT(source, 0.9);
+  EXPECT_GT(robust, source - 0.03) << "robust " << robust << " source " << source;
+}
