@@ -22,7 +22,8 @@ AdaptedForward forward_for_adaptation(model::PartitionedModel& model, model::Met
       torch::NoGradGuard no_grad;
       h = meta.block(k).forward(h, model.part(k, h));
     } else {
-      auto [next, reg] = meta_block_forward(meta.block(k), h, frozen_part_forward(model, k, h, k < keep_every.size() ? keep_every[k] : 0));
+      const int64_t every = k < keep_every.size() ? keep_every[k] : 0;
+      auto [next, reg] = meta_block_forward(meta.block(k), h, frozen_part_forward(model, k, h, every));
       h = next;
       out.regularizers.push_back(reg);
     }

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -15,6 +16,12 @@ namespace ecotta::adapt {
 //   otherwise: keep none.
 // On WRN-40-2 (3,3,6,6) that is 0,0,2,1 (docs/benchmarks.md, trade-off).
 std::vector<int64_t> default_keep_every(const std::vector<int64_t>& part_output_floats);
+
+// Whether a part run with `keep_every` keeps the input of its block j (the
+// part's own input, j = 0, is kept by the meta network, not by the plan).
+inline bool keeps_block_input(int64_t keep_every, size_t j) {
+  return j > 0 && keep_every > 0 && j % static_cast<size_t>(keep_every) == 0;
+}
 
 // Throws std::invalid_argument unless `plan` has one entry >= 0 per part.
 void check_keep_every(const std::vector<int64_t>& plan, size_t parts);

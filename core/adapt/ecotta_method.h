@@ -36,8 +36,6 @@ class EcoTtaMethod : public Method {
 
   std::string name() const override { return "ecotta"; }
   std::vector<torch::Tensor> trainable_parameters() override;
-  // The resolved plan of kept block inputs, one entry per part.
-  const std::vector<int64_t>& keep_every() const { return keep_every_; }
 
  protected:
   Step compute(const torch::Tensor& x) override;
@@ -50,7 +48,7 @@ class EcoTtaMethod : public Method {
  private:
   model::Bundle& bundle_;
   EcoTtaConfig config_;
-  std::vector<int64_t> keep_every_;
+  std::vector<int64_t> keep_every_;  // config_.keep_every, resolved once
 };
 
 }  // namespace ecotta::adapt

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "block_input_plan.h"
 #include "model/adaptive_batch_norm.h"
 
 namespace ecotta::adapt {
@@ -53,7 +54,7 @@ struct FrozenPart : public torch::autograd::Function<FrozenPart> {
     std::vector<int64_t> where{0};
     torch::Tensor h = input;
     for (size_t j = 0; j < n; ++j) {
-      if (j > 0 && keep_every > 0 && j % static_cast<size_t>(keep_every) == 0) {
+      if (keeps_block_input(keep_every, j)) {
         kept.push_back(h);
         where.push_back(static_cast<int64_t>(j));
       }

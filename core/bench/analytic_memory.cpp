@@ -44,14 +44,13 @@ int64_t analytic_adapt_bytes(const std::string& method, const ActivationGeometry
     const size_t parts = g.part_in.size();
     const auto every = adapt::resolve_keep_every(keep_every, g.part_out);
     for (size_t k = first_trained_part; k < parts; ++k) floats += g.part_in[k] + g.part_out[k];
-    // The kept block inputs: block j > 0 of part k when j is a multiple of
-    // every[k]; not in the first trained part, whose input needs no gradient,
-    // so no backward runs through its frozen blocks.
+    // The kept block inputs; none in the first trained part, whose input
+    // needs no gradient, so no backward runs through its frozen blocks.
     size_t j = 0;
     for (size_t i = 0; i < g.blocks.size(); ++i) {
       const size_t k = g.blocks[i].part;
       j = (i > 0 && g.blocks[i - 1].part == k) ? j + 1 : 0;
-      if (k > first_trained_part && j > 0 && every[k] > 0 && j % static_cast<size_t>(every[k]) == 0)
+      if (k > first_trained_part && adapt::keeps_block_input(every[k], j))
         floats += g.blocks[i].in;
     }
     floats += largest_block + head;

@@ -29,9 +29,9 @@ ActivationGeometry probe_geometry(model::PartitionedModel& model, int64_t height
 //   ecotta (this project's design): per trained part its input (shared by
 //     the frozen part's and the meta block's recomputation) and its frozen
 //     output (for the output BN); the block inputs the parts keep
-//     (adapt/block_input_plan.h; empty `keep_every`: the default plan);
-//     one block's recomputation during
-//     backward, 2 (in + out) of the largest block; the head's 2 x input.
+//     (adapt/block_input_plan.h; empty `keep_every`: the default plan); one
+//     block's recomputation during backward, 2 (in + out) of the largest
+//     block; the head's 2 x input.
 //   source, norm: nothing saved.
 int64_t analytic_adapt_bytes(const std::string& method, const ActivationGeometry& geometry, int64_t batch,
                              int64_t trainable_params, int64_t persistent_bytes, size_t first_trained_part = 0,

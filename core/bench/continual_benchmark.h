@@ -36,6 +36,11 @@ struct MethodRun {
 // persistent bytes (the definition every figure uses; docs/benchmarks.md).
 int64_t step_adapt_bytes(adapt::Method& method, const torch::Tensor& x);
 
+// Sizes of the fewest slices of at most `max_slice` that cover `n`, as equal
+// as can be: 64 at 28 is 22, 21, 21, not 28, 28, 8 (a tail of 8 would give
+// BN batch statistics from 8 samples). max_slice <= 0 or >= n: one slice.
+std::vector<int64_t> balanced_slices(int64_t n, int64_t max_slice);
+
 // Runs `method` over the batches in order, scoring every prediction before
 // the next batch is seen. Peak adaptation bytes, as defined for every method
 // (docs/benchmarks.md): the counting allocator's peak during a step above its
@@ -45,11 +50,6 @@ int64_t step_adapt_bytes(adapt::Method& method, const torch::Tensor& x);
 // batch is fed to the method in slices of at most that many samples (a
 // memory cap's smaller adaptation batch), as equal as can be
 // (balanced_slices).
-// Sizes of the fewest slices of at most `max_slice` that cover `n`, as equal
-// as can be: 64 at 28 is 22, 21, 21, not 28, 28, 8 (a tail of 8 would give
-// BN batch statistics from 8 samples). max_slice <= 0 or >= n: one slice.
-std::vector<int64_t> balanced_slices(int64_t n, int64_t max_slice);
-
 MethodRun run_continual(adapt::Method& method, const std::vector<BenchBatch>& batches, model::Task task,
                         int64_t classes, int rounds, size_t domains,
                         const std::function<void(size_t done, double running)>& progress = {},

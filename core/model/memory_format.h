@@ -13,7 +13,7 @@ namespace ecotta::model {
 // hand-written backward) follows the layout of the convolution outputs.
 // Measured on WRN-40-2, batch 64, 2 cores: inference about 15% faster and
 // 8 MiB less transient memory; an EcoTTA step about 12% faster
-// (docs/benchmarks.md). Values are unchanged; only strides move.
+// (docs/adaptation.md, "Layout"). Values are unchanged; only strides move.
 void use_channels_last(torch::nn::Module& module);
 
 }  // namespace ecotta::model

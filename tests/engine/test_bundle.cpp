@@ -7,8 +7,11 @@
 #include "model/bundle.h"
 #include "model/memory_format.h"
 #include "model/model_zoo.h"
+#include "small_bundle.h"
 
 using namespace ecotta::model;
+using ecotta::test_support::all_equal;
+using ecotta::test_support::snapshot;
 
 namespace {
 
@@ -49,19 +52,6 @@ void expect_bundle_error(F f, std::initializer_list<std::string> fragments) {
   } catch (const BundleError& e) {
     for (const auto& frag : fragments) EXPECT_NE(std::string(e.what()).find(frag), std::string::npos) << e.what();
   }
-}
-
-std::vector<torch::Tensor> test_buffers(torch::nn::Module& m) {
-  std::vector<torch::Tensor> out;
-  for (const auto& b : m.buffers()) out.push_back(b.clone());
-  return out;
-}
-
-bool all_tensors_equal(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!torch::equal(a[i], b[i])) return false;
-  return true;
 }
 
 }  // namespace
@@ -205,8 +195,8 @@ TEST(Bundle, RobustStatisticsStartAtTheSourceStatistics) {
     torch::NoGradGuard no_grad;
     back.model->forward(torch::randn({8, 3, 32, 32}) * 3 + 1);
   }
-  const auto adapted = test_buffers(*back.model);
-  EXPECT_FALSE(all_tensors_equal(adapted, test_buffers(*load_bundle(dir.file("m.ecotta")).model)));
+  const auto adapted = snapshot(*back.model);
+  EXPECT_FALSE(all_equal(adapted, snapshot(*load_bundle(dir.file("m.ecotta")).model)));
   back.model->apply_norm_mode(NormMode::Robust);
-  EXPECT_TRUE(all_tensors_equal(adapted, test_buffers(*back.model)));
+  EXPECT_TRUE(all_equal(adapted, snapshot(*back.model)));
 }
