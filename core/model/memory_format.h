@@ -11,9 +11,9 @@ namespace ecotta::model {
 // as they are instead of reordering input, weight and output into its
 // blocked layout at every call, and everything downstream (BN, ReLU, the
 // hand-written backward) follows the layout of the convolution outputs.
-// Measured on WRN-40-2, batch 64, 2 cores: inference about 15% faster and
-// 8 MiB less transient memory; an EcoTTA step about 12% faster
-// (docs/adaptation.md, "Layout"). Values are unchanged; only strides move.
+// On WRN-40-2, batch 64, 2 cores: 8 MiB less transient memory per batch,
+// and faster inference and steps (docs/adaptation.md, "Layout", has the
+// figures and how firm they are). Values are unchanged; only strides move.
 void use_channels_last(torch::nn::Module& module);
 
 }  // namespace ecotta::model
