@@ -1,5 +1,6 @@
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 
@@ -55,7 +56,8 @@ void run_eval(const EvalOptions& o) {
   }
   if (o.corruption != "clean") corrupt_dataset(ds, o.corruption, o.severity, o.seed);
 
-  const double value = train::evaluate_bundle(bundle, use_meta, norm, ds, train::parse_device(o.device), batch);
+  const auto score = train::score_bundle(bundle, use_meta, norm, ds, train::parse_device(o.device), batch);
+  const double value = score.value;
   nlohmann::json out;
   if (bundle.info.task == model::Task::Classify) {
     const double acc = value;
@@ -65,6 +67,22 @@ void run_eval(const EvalOptions& o) {
     const double miou = value;
     out["miou"] = miou;
     std::printf("mIoU %.4f on %lld scenes\n", miou, static_cast<long long>(ds.size()));
+    // Per class, so a user sees which classes hold the mean down.
+    auto per_class = nlohmann::json::object();
+    for (size_t c = 0; c < score.class_iou.size(); ++c) {
+      const double iou = score.class_iou[c];
+      const auto& name = bundle.info.labels[c];
+      if (std::isnan(iou)) {
+        per_class[name] = nullptr;
+        std::printf("  %-12s    -\n", name.c_str());
+      } else {
+        per_class[name] = iou;
+        std::printf("  %-12s %.4f\n", name.c_str(), iou);
+      }
+    }
+    out["class_iou"] = per_class;
+    out["confusion"] = score.confusion;  // pixels, rows: truth, columns: prediction, in label order
+    out["labels"] = bundle.info.labels;
   }
   out["samples"] = ds.size();
   out["corruption"] = o.corruption;
@@ -92,7 +110,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--labels", o.labels, "External IDX labels (N)");
   cmd->add_option("--split", o.split, "Data split when no --images are given")->capture_default_str();
   cmd->add_option("--limit", o.limit, "Evaluate the first N samples");
-  cmd->add_option("--json", o.json_out, "Write {\"accuracy\": a} or {\"miou\": m} (fractions) here");
+  cmd->add_option("--json", o.json_out, "Write {\"accuracy\": a} or {\"miou\": m, \"class_iou\": {...}, \"confusion\": [[...]]} (fractions) here");
   cmd->add_option("--batch", o.batch, "Batch size (default 256 with source BN, 64 with batch/robust BN)");
   cmd->add_option("--norm", o.norm, "BN mode: source, batch or robust (default: the bundle's)");
   cmd->add_flag("--no-meta", o.no_meta, "Evaluate the original network without its meta networks");

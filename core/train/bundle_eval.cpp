@@ -18,18 +18,33 @@ std::function<torch::Tensor(const torch::Tensor&)> bundle_forward(model::Bundle&
   return [&bundle](const torch::Tensor& x) { return bundle.model->forward(x); };
 }
 
-double evaluate_bundle(model::Bundle& bundle, bool use_meta, model::NormMode norm, const TensorDataset& data,
-                       torch::Device device, int64_t batch) {
+BundleScore score_bundle(model::Bundle& bundle, bool use_meta, model::NormMode norm, const TensorDataset& data,
+                         torch::Device device, int64_t batch) {
   bundle.model->to(device);
   if (bundle.meta) bundle.meta->to(device);
   const auto fwd = bundle_forward(bundle, use_meta, norm);
-  const double value =
-      bundle.info.task == model::Task::Classify
-          ? accuracy(fwd, data, bundle.info.input, device, batch)
-          : mean_iou(fwd, data, bundle.info.input, static_cast<int64_t>(bundle.info.labels.size()), device, batch);
+  BundleScore score;
+  if (bundle.info.task == model::Task::Classify) {
+    score.value = accuracy(fwd, data, bundle.info.input, device, batch);
+  } else {
+    const auto classes = static_cast<int64_t>(bundle.info.labels.size());
+    const auto confusion = segmentation_confusion(fwd, data, bundle.info.input, classes, device, batch);
+    score.value = mean_iou_from_confusion(confusion);
+    score.class_iou = class_ious_from_confusion(confusion);
+    const auto rows = confusion.contiguous();
+    for (int64_t t = 0; t < classes; ++t) {
+      const int64_t* row = rows[t].data_ptr<int64_t>();
+      score.confusion.emplace_back(row, row + classes);
+    }
+  }
   bundle.model->to(torch::kCPU);
   if (bundle.meta) bundle.meta->to(torch::kCPU);
-  return value;
+  return score;
+}
+
+double evaluate_bundle(model::Bundle& bundle, bool use_meta, model::NormMode norm, const TensorDataset& data,
+                       torch::Device device, int64_t batch) {
+  return score_bundle(bundle, use_meta, norm, data, device, batch).value;
 }
 
 }  // namespace ecotta::train

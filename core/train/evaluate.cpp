@@ -1,5 +1,7 @@
 #include "evaluate.h"
 
+#include <cmath>
+
 #include <torch/torch.h>
 
 namespace ecotta::train {
@@ -25,8 +27,17 @@ double mean_iou_from_confusion(const torch::Tensor& confusion) {
   return (tp.masked_select(present) / uni.masked_select(present)).mean().item<double>();
 }
 
-double mean_iou(const ForwardFn& forward, const TensorDataset& data, const model::InputSpec& spec, int64_t classes,
-                torch::Device device, int64_t batch) {
+std::vector<double> class_ious_from_confusion(const torch::Tensor& confusion) {
+  const auto c = confusion.to(torch::kFloat64);
+  const auto tp = c.diag();
+  const auto uni = c.sum(0) + c.sum(1) - tp;
+  const auto iou = torch::where(uni > 0, tp / uni.clamp_min(1), torch::full_like(tp, std::nan("")));
+  return std::vector<double>(iou.data_ptr<double>(), iou.data_ptr<double>() + iou.numel());
+}
+
+torch::Tensor segmentation_confusion(const ForwardFn& forward, const TensorDataset& data,
+                                     const model::InputSpec& spec, int64_t classes, torch::Device device,
+                                     int64_t batch) {
   torch::NoGradGuard no_grad;
   auto confusion = torch::zeros({classes * classes}, torch::kInt64);
   for (int64_t i = 0; i < data.size(); i += batch) {
@@ -35,7 +46,12 @@ double mean_iou(const ForwardFn& forward, const TensorDataset& data, const model
     const auto truth = b.targets.flatten();
     confusion += torch::bincount(truth * classes + pred, {}, classes * classes);
   }
-  return mean_iou_from_confusion(confusion.view({classes, classes}));
+  return confusion.view({classes, classes});
+}
+
+double mean_iou(const ForwardFn& forward, const TensorDataset& data, const model::InputSpec& spec, int64_t classes,
+                torch::Device device, int64_t batch) {
+  return mean_iou_from_confusion(segmentation_confusion(forward, data, spec, classes, device, batch));
 }
 
 }  // namespace ecotta::train

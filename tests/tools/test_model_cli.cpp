@@ -97,6 +97,31 @@ TEST(ModelCli, ScenesWritesImagesAndLabelMapsThatTrainReads) {
                  dir);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("mIoU"), std::string::npos) << r.out;
+  // eval reports each class's IoU beside the mean, by label name; the mean
+  // is theirs over the classes present.
+  r = run_ecotta("eval --model '" + dir.file("seg.ecotta") + "' --limit 6 --json '" + dir.file("seg.json") + "'", dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto ev = json::parse(read_text(dir.file("seg.json")));
+  ASSERT_TRUE(ev["class_iou"].is_object()) << ev.dump();
+  EXPECT_EQ(ev["class_iou"].size(), 11u);
+  EXPECT_TRUE(ev["class_iou"].contains("background")) << ev.dump();
+  double sum = 0;
+  int present = 0;
+  for (const auto& [name, iou] : ev["class_iou"].items())
+    if (!iou.is_null()) {
+      sum += iou.get<double>();
+      ++present;
+    }
+  ASSERT_GT(present, 0);
+  EXPECT_NEAR(sum / present, ev["miou"].get<double>(), 1e-12);
+  // The confusion matrix counts every pixel of the 6 scenes once.
+  ASSERT_EQ(ev["confusion"].size(), 11u);
+  int64_t pixels = 0;
+  for (const auto& row : ev["confusion"]) {
+    ASSERT_EQ(row.size(), 11u);
+    for (const auto& n : row) pixels += n.get<int64_t>();
+  }
+  EXPECT_EQ(pixels, 6 * 64 * 64);
   // Class labels where label maps are expected are refused with a reason.
   r = run_ecotta("corrupt --split test --corruption clean --limit 4 --out '" + dir.file("c") + "'", dir);
   ASSERT_EQ(r.status, 0) << r.err;
