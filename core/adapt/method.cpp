@@ -63,9 +63,16 @@ torch::Tensor Method::forward_and_adapt(const torch::Tensor& x) {
   clear_grads();
   auto prediction = step.prediction.detach();
   if (rule_.config().enabled) {
-    const double entropy = softmax_entropy(prediction).mean().item<double>() /
-                           std::log(static_cast<double>(std::max<int64_t>(prediction.size(1), 2)));
-    if (rule_.observe(entropy, dropped)) reset();
+    const int64_t classes = prediction.size(1);
+    const double entropy =
+        softmax_entropy(prediction).mean().item<double>() / std::log(static_cast<double>(std::max<int64_t>(classes, 2)));
+    std::vector<double> share;
+    if (prediction.dim() > 2) {  // per pixel: which classes the predictions spread over
+      const auto counts = torch::bincount(prediction.argmax(1).flatten(), {}, classes).to(torch::kFloat64).cpu();
+      const auto shares = counts / std::max(1.0, counts.sum().item<double>());
+      share.assign(shares.data_ptr<double>(), shares.data_ptr<double>() + classes);
+    }
+    if (rule_.observe(entropy, dropped, share)) reset();
   }
   return prediction;
 }

@@ -307,6 +307,77 @@ TEST(ResetRule, ANearCertainMethodGoesBackToItsStart) {
   EXPECT_LT(method->reset_rule().entropy_ema(), 0);  // restarted
 }
 
+TEST(ResetRule, FiresWhenSpatialPredictionsCollapseOntoOneClass) {
+  // Entropy stays high (0.3 > 0.05); what changes is how many classes the
+  // pixels are predicted as: from 4 equally to nearly all one.
+  adapt::ResetRule rule({.enabled = true, .max_dropped = 3, .collapse_entropy = 0.05, .momentum = 0.5,
+                         .warmup_batches = 4, .collapse_diversity = 0.5});
+  const std::vector<double> spread = {0.25, 0.25, 0.25, 0.25}, collapsed = {0.97, 0.01, 0.01, 0.01};
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(rule.observe(0.3, false, spread)) << i;
+  EXPECT_NEAR(rule.reference_diversity(), 4.0, 1e-9);
+  int batches = 0;
+  while (!rule.observe(0.3, false, collapsed)) ASSERT_LT(++batches, 10);
+  EXPECT_GE(batches, 1);  // the EMA needs a few collapsed batches, not one
+  EXPECT_LT(rule.diversity(), 2.0);
+  // A stream whose class shares shift but stay spread does not fire, and a
+  // restart measures the reference anew.
+  rule.restart();
+  EXPECT_EQ(rule.reference_diversity(), 0);
+  for (int i = 0; i < 30; ++i) {
+    const std::vector<double> shifting = i % 2 ? std::vector<double>{0.4, 0.3, 0.2, 0.1} : spread;
+    EXPECT_FALSE(rule.observe(0.3, false, shifting)) << i;
+  }
+  // Classification passes no shares: only the entropy and dropped-update
+  // triggers apply.
+  rule.restart();
+  for (int i = 0; i < 30; ++i) EXPECT_FALSE(rule.observe(0.3, false)) << i;
+}
+
+TEST(ResetRule, ASegmenterCollapsedOntoOneClassGoesBackToItsStart) {
+  // EcoTTA on a segmenter: after the reference is taken, the frozen
+  // classifier's bias is raised for class 0 until every pixel is predicted
+  // as class 0 while the per-pixel entropy stays far from zero: what a
+  // segmenter collapsed onto background looks like. Only the diversity
+  // trigger can see it (the entropy threshold is 0 here).
+  torch::manual_seed(5);
+  model::Bundle bundle;
+  bundle.info.task = model::Task::Segment;
+  bundle.info.arch_json = model::arch_for("segmenter", 11);
+  for (int i = 0; i < 11; ++i) bundle.info.labels.push_back(std::to_string(i));
+  bundle.info.input.height = bundle.info.input.width = 32;
+  bundle.info.normalization = model::NormMode::Batch;
+  bundle.model = model::build_model(bundle.info.arch_json);
+  model::attach_meta_networks(bundle);
+  adapt::MethodOptions o;
+  o.ecotta_reset = {.enabled = true, .max_dropped = 3, .collapse_entropy = 0, .momentum = 0.5,
+                    .warmup_batches = 4, .collapse_diversity = 0.5};
+  const auto scenes = [](uint64_t seed) {
+    torch::manual_seed(seed);
+    return torch::randn({2, 3, 32, 32});
+  };
+  auto method = adapt::make_method("ecotta", bundle, o);
+  torch::Tensor last;
+  for (int i = 0; i < 12; ++i) last = method->forward_and_adapt(scenes(i));
+  EXPECT_EQ(method->resets(), 0);  // an uncollapsed segmenter keeps adapting
+  ASSERT_GT(method->reset_rule().reference_diversity(), 1.5);
+
+  torch::Tensor bias;
+  for (const auto& p : bundle.model->named_parameters())
+    if (p.key() == "classifier.bias") bias = p.value();
+  ASSERT_TRUE(bias.defined());
+  {
+    torch::NoGradGuard g;
+    bias[0] += (last.max() - last.min()).item<float>() + 1;
+  }
+  for (int i = 0; i < 12 && method->resets() == 0; ++i) {
+    const auto y = method->forward_and_adapt(scenes(100 + i));
+    EXPECT_TRUE(y.argmax(1).eq(0).all().item<bool>());
+  }
+  EXPECT_EQ(method->resets(), 1);
+  EXPECT_LT(method->reset_rule().entropy_ema(), 0);          // the rule restarted after the reset...
+  EXPECT_EQ(method->reset_rule().reference_diversity(), 0);  // ...and measures its reference anew
+}
+
 TEST(Methods, EcoTtaAdaptsOneFrameAtATimeWithRobustStatistics) {
   // A video element sees batch 1. With batch statistics a single frame
   // normalizes to nonsense; robust BN (EMA anchored at the source) does not.
