@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -25,6 +26,7 @@ struct WarmupOptions {
   std::string test_images, test_labels;
   size_t eval_limit = 0;
   int threads = 0;
+  bool fresh_scenes = false;  // segmenter: new scenes every epoch
 };
 
 void run_warmup(WarmupOptions o) {
@@ -34,20 +36,37 @@ void run_warmup(WarmupOptions o) {
   const auto norm = model::parse_norm_mode(o.norm);
   if (norm == model::NormMode::Train) throw std::invalid_argument("--norm must be source, batch or robust");
   const std::string task = model::to_string(bundle.info.task);
-  auto source = load_task_data(task, "train", o.data);
-  // A seeded subset: the paper finds 10-20 % of the source data nearly as good as all of it.
-  const auto keep = std::max<int64_t>(o.config.batch, static_cast<int64_t>(o.fraction * source.size()));
-  auto gen = at::detail::createCPUGenerator(o.config.seed);
-  source = source.index(torch::randperm(source.size(), gen, torch::kInt64).slice(0, 0, std::min(keep, source.size())));
+  if (o.fresh_scenes && bundle.info.task != model::Task::Segment)
+    throw std::invalid_argument("--fresh-scenes generates fashion scenes: it needs a segmenter bundle");
+  train::TensorDataset source;
+  train::EpochData fresh;
+  if (o.fresh_scenes) {
+    // As many new scenes every epoch as the fraction of the default training
+    // set, from the seeds `ecotta train --fresh-scenes` uses for its epochs.
+    TaskDataOptions d = o.data;
+    d.limit = static_cast<size_t>(std::max<double>(static_cast<double>(o.config.batch), o.fraction * kDefaultTrainScenes));
+    const auto scenes = fresh_scenes(d);
+    source = scenes(0);
+    fresh = [scenes, &source](int epoch) { return epoch == 0 ? std::exchange(source, {}) : scenes(epoch); };
+  } else {
+    source = load_task_data(task, "train", o.data);
+    // A seeded subset: the paper finds 10-20 % of the source data nearly as good as all of it.
+    const auto keep = std::max<int64_t>(o.config.batch, static_cast<int64_t>(o.fraction * source.size()));
+    auto gen = at::detail::createCPUGenerator(o.config.seed);
+    source = source.index(torch::randperm(source.size(), gen, torch::kInt64).slice(0, 0, std::min(keep, source.size())));
+  }
+  const int64_t samples = source.size();
   const auto test = load_task_data(task, "test", TaskDataOptions{o.data.data_dir, o.eval_limit, o.data.scene_seed, o.test_images, o.test_labels});
   const auto device = train::parse_device(o.config.device);
 
   const double before = train::evaluate_bundle(bundle, false, model::NormMode::Source, test, device, 256);
   const double before_norm = train::evaluate_bundle(bundle, false, norm, test, device, o.eval_batch);
   bundle.meta = nullptr;  // fresh meta networks, as in the paper
-  std::fprintf(stderr, "warming up meta networks on %lld source samples, %d epochs, frozen BN mode '%s'\n",
-               static_cast<long long>(source.size()), o.config.epochs, o.norm.c_str());
-  const auto reports = train::warm_up(bundle, source, o.config, norm, true);
+  std::fprintf(stderr, "warming up meta networks on %lld %ssource samples, %d epochs, frozen BN mode '%s'\n",
+               static_cast<long long>(samples), o.fresh_scenes ? "new (every epoch) " : "", o.config.epochs,
+               o.norm.c_str());
+  const auto reports = o.fresh_scenes ? train::warm_up(bundle, fresh, o.config, norm, true)
+                                      : train::warm_up(bundle, source, o.config, norm, true);
   const double after = train::evaluate_bundle(bundle, true, norm, test, device, o.eval_batch);
 
   const char* metric = bundle.info.task == model::Task::Classify ? "accuracy" : "mIoU";
@@ -60,7 +79,8 @@ void run_warmup(WarmupOptions o) {
   w["epochs"] = o.config.epochs;
   w["lr"] = o.config.lr;
   w["fraction"] = o.fraction;
-  w["samples"] = source.size();
+  w["samples"] = samples;
+  w["fresh_scenes"] = o.fresh_scenes;
   w["normalization"] = o.norm;
   w["eval_batch"] = o.eval_batch;
   w[std::string("clean_") + (bundle.info.task == model::Task::Classify ? "accuracy" : "miou") + "_before"] = before;
@@ -103,6 +123,8 @@ void add_warmup_command(CLI::App& app) {
   cmd->add_option("--test-images", o.test_images, "Evaluate on an external IDX pair instead (with --test-labels)");
   cmd->add_option("--test-labels", o.test_labels, "Labels or label maps for --test-images");
   cmd->add_option("--threads", o.threads, "Intra-op threads");
+  cmd->add_flag("--fresh-scenes", o.fresh_scenes,
+                "Segmenter: new scenes every epoch (--fraction of the default 12,000), not a fixed subset");
   cmd->callback([] { run_warmup(o); });
 }
 

@@ -6,6 +6,11 @@ namespace ecotta::train {
 
 std::vector<EpochReport> warm_up(model::Bundle& bundle, const TensorDataset& source, const TrainConfig& config,
                                  model::NormMode norm, bool progress) {
+  return warm_up(bundle, [&source](int) { return source; }, config, norm, progress);
+}
+
+std::vector<EpochReport> warm_up(model::Bundle& bundle, const EpochData& source, const TrainConfig& config,
+                                 model::NormMode norm, bool progress) {
   if (!bundle.meta) model::attach_meta_networks(bundle);
   const auto device = parse_device(config.device);
   model::freeze(*bundle.model);

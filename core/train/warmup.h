@@ -12,4 +12,9 @@ namespace ecotta::train {
 std::vector<EpochReport> warm_up(model::Bundle& bundle, const TensorDataset& source, const TrainConfig& config,
                                  model::NormMode norm, bool progress);
 
+// As above on data that changes every epoch (e.g. newly generated scenes),
+// so the meta networks cannot learn a fixed subset by heart.
+std::vector<EpochReport> warm_up(model::Bundle& bundle, const EpochData& source, const TrainConfig& config,
+                                 model::NormMode norm, bool progress);
+
 }  // namespace ecotta::train

@@ -114,6 +114,24 @@ TEST(ModelCli, ScenesWritesImagesAndLabelMapsThatTrainReads) {
     }
   ASSERT_GT(present, 0);
   EXPECT_NEAR(sum / present, ev["miou"].get<double>(), 1e-12);
+  // Warm-up on new scenes every epoch: --fraction of the default 12,000 per
+  // epoch, recorded in the bundle's provenance; refused for a classifier.
+  r = run_ecotta("warmup --model '" + dir.file("seg.ecotta") + "' --fresh-scenes --fraction 0.001 --epochs 2 --batch 4 "
+                     "--eval-limit 4 --threads 1 --out '" + dir.file("seg-w.ecotta") + "'",
+                 dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("12 new (every epoch) source samples"), std::string::npos) << r.err;
+  r = run_ecotta("inspect --model '" + dir.file("seg-w.ecotta") + "' --json '" + dir.file("w.json") + "'", dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto warm = json::parse(read_text(dir.file("w.json")))["provenance"]["warmup"];
+  EXPECT_EQ(warm["fresh_scenes"], true) << warm.dump();
+  EXPECT_EQ(warm["samples"], 12) << warm.dump();
+  EXPECT_EQ(warm["epoch_log"].size(), 2u) << warm.dump();
+  r = run_ecotta("warmup --model '" + repo("models/wrn-40-2.ecotta") + "' --fresh-scenes --out '" +
+                     dir.file("x.ecotta") + "'",
+                 dir);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("needs a segmenter"), std::string::npos) << r.err;
   // The confusion matrix counts every pixel of the 6 scenes once.
   ASSERT_EQ(ev["confusion"].size(), 11u);
   int64_t pixels = 0;
