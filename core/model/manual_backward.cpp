@@ -23,11 +23,16 @@ void apply_relu_mask_(torch::Tensor& grad, const torch::Tensor& mask) {
 
 std::tuple<torch::Tensor, torch::Tensor> conv_backward(const torch::nn::Conv2dImpl& conv, const torch::Tensor& input,
                                                        const torch::Tensor& grad_out, int64_t stride, int64_t padding,
-                                                       std::array<bool, 2> want) {
+                                                       std::array<bool, 2> want, int64_t dilation) {
   auto [input_grad, weight_grad, bias_grad] = at::convolution_backward(
-      grad_out, input, conv.weight, c10::nullopt, {stride, stride}, {padding, padding}, {1, 1}, /*transposed=*/false,
-      {0, 0}, /*groups=*/1, {want[0], want[1], false});
+      grad_out, input, conv.weight, c10::nullopt, {stride, stride}, {padding, padding}, {dilation, dilation},
+      /*transposed=*/false, {0, 0}, /*groups=*/1, {want[0], want[1], false});
   return {input_grad, weight_grad};
+}
+
+torch::Tensor conv_input_grad(const torch::nn::Conv2dImpl& conv, const torch::Tensor& input,
+                              const torch::Tensor& grad_out, int64_t stride, int64_t padding, int64_t dilation) {
+  return std::get<0>(conv_backward(conv, input, grad_out, stride, padding, {true, false}, dilation));
 }
 
 }  // namespace ecotta::model

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "manual_backward.h"
+
 namespace ecotta::model {
 namespace {
 
@@ -24,7 +26,8 @@ torch::Tensor resize_to(const torch::Tensor& x, const torch::Tensor& like) {
 
 }  // namespace
 
-ResidualBlockImpl::ResidualBlockImpl(int64_t in, int64_t out, int64_t stride, int64_t dilation) {
+ResidualBlockImpl::ResidualBlockImpl(int64_t in, int64_t out, int64_t stride, int64_t dilation)
+    : stride_(stride), dilation_(dilation) {
   conv1_ = register_module("conv1", conv(in, out, 3, stride, dilation));
   bn1_ = register_module("bn1", AdaptiveBatchNorm2d(out));
   conv2_ = register_module("conv2", conv(out, out, 3, 1, dilation));
@@ -39,6 +42,46 @@ torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x) {
   auto out = torch::relu(bn1_(conv1_(x)));
   out = bn2_(conv2_(out));
   return torch::relu(out + (shortcut_ ? shortcut_bn_(shortcut_(x)) : x));
+}
+
+torch::Tensor ResidualBlockImpl::input_grad(const torch::Tensor& x, const torch::Tensor& grad_out) {
+  torch::NoGradGuard no_grad;
+  AdaptiveBatchNorm2dImpl::Saved s1, s2, s3;
+  auto h1 = conv1_(x);
+  auto a = bn1_->forward_for_backward(h1, s1).relu_();
+  const auto a_on = relu_mask(a);
+  auto h2 = conv2_(a);
+  a = torch::Tensor();
+  auto out = bn2_->forward_for_backward(h2, s2);
+  torch::Tensor hs;
+  if (shortcut_) {
+    hs = shortcut_(x);
+    out.add_(shortcut_bn_->forward_for_backward(hs, s3));
+  } else {
+    out.add_(x);
+  }
+  // Through the last ReLU, then into both branches.
+  auto g = grad_out.clone();
+  apply_relu_mask_(g, relu_mask(out));
+  out = torch::Tensor();
+  torch::Tensor g_short;
+  if (shortcut_) {
+    auto gs = g.clone();
+    shortcut_bn_->backward_(hs, gs, s3);
+    hs = torch::Tensor();
+    g_short = conv_input_grad(*shortcut_, x, gs, stride_, 0);
+  } else {
+    g_short = g.clone();
+  }
+  bn2_->backward_(h2, g, s2);
+  h2 = torch::Tensor();
+  // A convolution's input gradient needs only its input's shape: h1 has a's.
+  g = conv_input_grad(*conv2_, h1, g, 1, dilation_, dilation_);
+  apply_relu_mask_(g, a_on);
+  bn1_->backward_(h1, g, s1);
+  h1 = torch::Tensor();
+  g = conv_input_grad(*conv1_, x, g, stride_, dilation_, dilation_);
+  return g.add_(g_short);
 }
 
 ConvBnReluImpl::ConvBnReluImpl(int64_t in, int64_t out, int64_t kernel, int64_t dilation) {
@@ -80,6 +123,10 @@ Segmenter::Segmenter(const SegmenterConfig& config) {
 torch::Tensor Segmenter::stem(const torch::Tensor& x) { return F::max_pool2d(stem_(x), F::MaxPool2dFuncOptions(2)); }
 
 torch::Tensor Segmenter::run_block(int64_t i, const torch::Tensor& x) { return blocks_[i]->as<ResidualBlock>()->forward(x); }
+
+torch::Tensor Segmenter::run_block_input_grad(int64_t i, const torch::Tensor& x, const torch::Tensor& grad_out) {
+  return blocks_[i]->as<ResidualBlock>()->input_grad(x, grad_out);
+}
 
 torch::Tensor Segmenter::head(const std::vector<torch::Tensor>& parts, const torch::Tensor& input) {
   const auto& deep = parts.back();

@@ -20,8 +20,12 @@ class ResidualBlockImpl : public torch::nn::Module {
  public:
   ResidualBlockImpl(int64_t in, int64_t out, int64_t stride, int64_t dilation);
   torch::Tensor forward(const torch::Tensor& x);
+  // dL/dx for a frozen block, recomputed from x without autograd, keeping
+  // byte masks for the ReLUs and no graph (as WideBasicBlockImpl::input_grad).
+  torch::Tensor input_grad(const torch::Tensor& x, const torch::Tensor& grad_out);
 
  private:
+  int64_t stride_, dilation_;
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, shortcut_{nullptr};
   AdaptiveBatchNorm2d bn1_{nullptr}, bn2_{nullptr}, shortcut_bn_{nullptr};
 };
@@ -49,6 +53,7 @@ class Segmenter : public BlockChainModel {
 
  protected:
   torch::Tensor run_block(int64_t i, const torch::Tensor& x) override;
+  torch::Tensor run_block_input_grad(int64_t i, const torch::Tensor& x, const torch::Tensor& grad_out) override;
 
  private:
   ConvBnRelu stem_{nullptr};

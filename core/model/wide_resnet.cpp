@@ -13,11 +13,6 @@ torch::nn::Conv2d conv3x3(int64_t in, int64_t out, int64_t stride) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false));
 }
 
-torch::Tensor conv_input_grad(const torch::nn::Conv2d& conv, const torch::Tensor& input, const torch::Tensor& grad_out,
-                              int64_t stride, int64_t padding) {
-  return std::get<0>(conv_backward(*conv, input, grad_out, stride, padding, {true, false}));
-}
-
 }  // namespace
 
 WideBasicBlockImpl::WideBasicBlockImpl(int64_t in, int64_t out, int64_t stride)
@@ -58,13 +53,13 @@ torch::Tensor WideBasicBlockImpl::input_grad(const torch::Tensor& x, const torch
   const auto a_on = relu_mask(a);
   a = torch::Tensor();
   auto b_on = relu_mask(bn2_->forward_for_backward(h, s2));  // relu(b) > 0 exactly where b > 0
-  auto g = conv_input_grad(conv2_, h, grad_out, 1, 1);
+  auto g = conv_input_grad(*conv2_, h, grad_out, 1, 1);
   apply_relu_mask_(g, b_on);
   b_on = torch::Tensor();
   bn2_->backward_(h, g, s2);
   h = torch::Tensor();
-  g = conv_input_grad(conv1_, x, g, stride_, 1);
-  if (!equal_in_out_) g.add_(conv_input_grad(shortcut_, x, grad_out, stride_, 0));
+  g = conv_input_grad(*conv1_, x, g, stride_, 1);
+  if (!equal_in_out_) g.add_(conv_input_grad(*shortcut_, x, grad_out, stride_, 0));
   apply_relu_mask_(g, a_on);
   bn1_->backward_(x, g, s1);
   if (equal_in_out_) g.add_(grad_out);
