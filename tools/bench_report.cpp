@@ -1,5 +1,6 @@
 #include "bench_report.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -32,19 +33,32 @@ constexpr double kMiB = 1048576.0;
 
 }  // namespace
 
-nlohmann::ordered_json method_json(const bench::MethodRun& run, const std::vector<std::string>& domains, bool classify) {
+nlohmann::ordered_json method_json(const bench::MethodRun& run, const std::vector<std::string>& domains, bool classify,
+                                   const std::vector<std::string>& labels) {
   const char* metric = classify ? "mean_error" : "mean_miou";
+  // {label: IoU}, null for a class neither true nor predicted.
+  const auto by_label = [&labels](const std::vector<double>& iou) {
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();
+    for (size_t c = 0; c < iou.size(); ++c) {
+      const std::string name = c < labels.size() ? labels[c] : std::to_string(c);
+      j[name] = std::isnan(iou[c]) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(iou[c]);
+    }
+    return j;
+  };
   nlohmann::ordered_json m;
   auto rounds = nlohmann::ordered_json::array();
-  for (const auto& per_round : run.metric) {
+  for (size_t i = 0; i < run.metric.size(); ++i) {
+    const auto& per_round = run.metric[i];
     nlohmann::ordered_json r, per_domain;
     for (size_t d = 0; d < domains.size(); ++d) per_domain[domains[d]] = per_round[d];
     r[metric] = mean_of(per_round);
     r["per_domain"] = per_domain;
+    if (i < run.round_class_iou.size()) r["class_iou"] = by_label(run.round_class_iou[i]);
     rounds.push_back(r);
   }
   m[metric] = mean_of(all_values(run));
   m["rounds"] = rounds;
+  if (!run.class_iou.empty()) m["class_iou"] = by_label(run.class_iou);
   m["peak_adapt_bytes"] = run.peak_adapt_bytes();
   m["peak_step_bytes"] = run.peak_step_bytes;
   m["persistent_bytes"] = run.persistent_bytes;

@@ -10,7 +10,9 @@ namespace ecotta::tools {
 
 // How `ecotta bench` reports a method's run: its JSON entry (the contract in
 // docs/benchmarks.md), a one-line summary on stderr, and the closing table.
-nlohmann::ordered_json method_json(const bench::MethodRun& run, const std::vector<std::string>& domains, bool classify);
+// `labels` name the classes of a segmentation run's per-class IoU.
+nlohmann::ordered_json method_json(const bench::MethodRun& run, const std::vector<std::string>& domains, bool classify,
+                                   const std::vector<std::string>& labels = {});
 void print_method_line(const bench::MethodRun& run, bool classify);
 void print_bench_table(const std::vector<bench::MethodRun>& runs, const std::vector<std::string>& domains, bool classify);
 

@@ -212,7 +212,7 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
         run.persistent_bytes, method_options.ecotta.first_trained_part,
         method_options.ecotta.keep_every);
     run.analytic_bytes = analytic;
-    auto m = method_json(run, domains, classify);
+    auto m = method_json(run, domains, classify, probe.info.labels);
     if (!plan_json.empty()) {
       m["memory_plan"] = plan_json;
       m["within_cap"] = run.peak_adapt_bytes() <= cap;

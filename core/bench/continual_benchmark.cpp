@@ -77,6 +77,17 @@ MethodRun run_continual(adapt::Method& method, const std::vector<BenchBatch>& ba
                                   : (confusion[r][d].defined()
                                          ? train::mean_iou_from_confusion(confusion[r][d].view({classes, classes}))
                                          : 0.0);
+  if (!classify) {
+    auto all = torch::zeros({classes * classes}, torch::kInt64);
+    for (int r = 0; r < rounds; ++r) {
+      auto round = torch::zeros({classes * classes}, torch::kInt64);
+      for (size_t d = 0; d < domains; ++d)
+        if (confusion[r][d].defined()) round += confusion[r][d];
+      run.round_class_iou.push_back(train::class_ious_from_confusion(round.view({classes, classes})));
+      all += round;
+    }
+    run.class_iou = train::class_ious_from_confusion(all.view({classes, classes}));
+  }
   // Per stream batch: with a smaller step batch, all its slices together.
   run.step_ms = batches.empty() ? 0 : total_ms / static_cast<double>(batches.size());
   run.steps = method.steps();

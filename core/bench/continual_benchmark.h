@@ -22,6 +22,11 @@ struct MethodRun {
   std::string method;
   // metric[round][domain]: error % (classification) or mIoU fraction (segmentation)
   std::vector<std::vector<double>> metric;
+  // Segmentation: each class's IoU per round over all its domains, and over
+  // the whole run (NaN for a class neither true nor predicted); empty for
+  // classification.
+  std::vector<std::vector<double>> round_class_iou;
+  std::vector<double> class_iou;
   int64_t peak_step_bytes = 0;   // max over steps of the counting allocator's peak above the step's start
   int64_t persistent_bytes = 0;  // what the method keeps between steps
   double step_ms = 0;            // mean wall time of forward_and_adapt per batch

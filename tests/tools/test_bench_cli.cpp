@@ -149,7 +149,18 @@ TEST(BenchCli, SegmentationReportsMeanIouPerDomain) {
         EXPECT_GE(value.get<double>(), 0.0);
         EXPECT_LE(value.get<double>(), 1.0);
       }
+      // Each class's IoU in the round, by label (null: neither true nor predicted).
+      ASSERT_EQ(round["class_iou"].size(), 11u) << name;
+      EXPECT_TRUE(round["class_iou"].contains("background")) << name;
     }
+    ASSERT_EQ(m["class_iou"].size(), 11u) << name;
+    // Background fills most of every scene: it is always true, so never null.
+    EXPECT_TRUE(m["class_iou"]["background"].is_number()) << name;
+    for (const auto& [label, iou] : m["class_iou"].items())
+      if (!iou.is_null()) {
+        EXPECT_GE(iou.get<double>(), 0.0) << label;
+        EXPECT_LE(iou.get<double>(), 1.0) << label;
+      }
   }
   EXPECT_LT(j["methods"]["ecotta"]["peak_adapt_bytes"].get<double>(), j["methods"]["tent"]["peak_adapt_bytes"].get<double>());
 }
