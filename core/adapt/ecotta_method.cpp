@@ -34,8 +34,7 @@ EcoTtaMethod::EcoTtaMethod(model::Bundle& bundle, const EcoTtaConfig& config) : 
     keep_every_ = config_.keep_every;
   }
   model::freeze(*bundle_.model);
-  bundle_.model->apply_norm_mode(bundle_.info.normalization);
-  model::set_norm_mode(*bundle_.meta, bundle_.info.normalization);
+  model::apply_meta_norm_mode(bundle_, bundle_.info.normalization);
   for (size_t k = 0; k < bundle_.meta->size(); ++k) set_trainable(bundle_.meta->block(k), k >= config_.first_trained_part);
   reset_rule().configure({});
   remember_initial_state();

@@ -129,4 +129,48 @@ void set_norm_mode(torch::nn::Module& module, NormMode mode) {
     if (auto* bn = m->as<AdaptiveBatchNorm2dImpl>()) apply(*bn);
 }
 
+namespace {
+
+std::vector<AdaptiveBatchNorm2dImpl*> norm_layers(torch::nn::Module& module) {
+  std::vector<AdaptiveBatchNorm2dImpl*> out;
+  if (auto* self = module.as<AdaptiveBatchNorm2dImpl>()) out.push_back(self);
+  for (auto& m : module.modules(/*include_self=*/false))
+    if (auto* bn = m->as<AdaptiveBatchNorm2dImpl>()) out.push_back(bn);
+  return out;
+}
+
+}  // namespace
+
+std::vector<torch::Tensor> copy_robust_statistics(torch::nn::Module& module) {
+  std::vector<torch::Tensor> out;
+  for (auto* bn : norm_layers(module)) {
+    out.push_back(bn->robust_mean.detach().clone());
+    out.push_back(bn->robust_var.detach().clone());
+  }
+  return out;
+}
+
+void set_robust_statistics(torch::nn::Module& module, const std::vector<torch::Tensor>& stats) {
+  const auto layers = norm_layers(module);
+  if (stats.size() != 2 * layers.size())
+    throw std::invalid_argument("robust statistics for " + std::to_string(stats.size() / 2) +
+                                " BN layers, the network has " + std::to_string(layers.size()));
+  for (size_t i = 0; i < layers.size(); ++i)
+    for (int j = 0; j < 2; ++j)
+      if (stats[2 * i + j].sizes() != layers[i]->robust_mean.sizes())
+        throw std::invalid_argument("robust statistics of BN layer " + std::to_string(i) + " have " +
+                                    std::to_string(stats[2 * i + j].numel()) + " channels, the layer " +
+                                    std::to_string(layers[i]->channels()));
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    layers[i]->robust_mean.copy_(stats[2 * i]);
+    layers[i]->robust_var.copy_(stats[2 * i + 1]);
+  }
+}
+
+NormMode current_norm_mode(torch::nn::Module& module) {
+  const auto layers = norm_layers(module);
+  return layers.empty() ? NormMode::Source : layers.front()->mode();
+}
+
 }  // namespace ecotta::model

@@ -1,5 +1,6 @@
 #pragma once
 #include <utility>
+#include <vector>
 
 #include <torch/nn/module.h>
 #include <torch/nn/pimpl.h>
@@ -66,5 +67,14 @@ class FreezeRobustStats {
 // Sets the mode of every AdaptiveBatchNorm2d below `module`; a layer entering
 // Robust starts its EMA at its source statistics (reset_robust_stats).
 void set_norm_mode(torch::nn::Module& module, NormMode mode);
+
+// The Robust statistics of every AdaptiveBatchNorm2d below `module`, in module
+// order, as copies: mean, var, mean, var, ... (empty when it has none).
+std::vector<torch::Tensor> copy_robust_statistics(torch::nn::Module& module);
+// Puts such copies back. Throws std::invalid_argument when their number or
+// shapes do not match the module's layers.
+void set_robust_statistics(torch::nn::Module& module, const std::vector<torch::Tensor>& stats);
+// The mode of the first AdaptiveBatchNorm2d below `module` (Source if none).
+NormMode current_norm_mode(torch::nn::Module& module);
 
 }  // namespace ecotta::model

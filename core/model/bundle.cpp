@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "adaptive_batch_norm.h"
 #include "data/atomic_file.h"
 #include "memory_format.h"
 #include "segmenter.h"
@@ -67,7 +68,7 @@ void read_tensors(torch::serialize::InputArchive& ar, const std::string& prefix,
   for (auto& b : module.named_buffers(true)) load(b.key(), b.value());
 }
 
-json info_to_json(const BundleInfo& info, bool has_meta) {
+json info_to_json(const BundleInfo& info, bool has_meta, size_t robust_anchor_tensors) {
   return json{{"format", kFormat},
               {"version", kVersion},
               {"task", to_string(info.task)},
@@ -80,6 +81,7 @@ json info_to_json(const BundleInfo& info, bool has_meta) {
                 {"std", info.input.std}}},
               {"normalization", to_string(info.normalization)},
               {"meta_networks", has_meta},
+              {"robust_anchor", robust_anchor_tensors},
               {"provenance", json::parse(info.provenance_json)}};
 }
 
@@ -117,6 +119,13 @@ void attach_meta_networks(Bundle& bundle) {
   if (bundle.torchscript_bytes.empty()) use_channels_last(*bundle.meta);
 }
 
+void apply_meta_norm_mode(Bundle& bundle, NormMode mode) {
+  const bool entering_robust = mode == NormMode::Robust && current_norm_mode(*bundle.model) != NormMode::Robust;
+  bundle.model->apply_norm_mode(mode);
+  if (entering_robust && !bundle.robust_anchor.empty()) set_robust_statistics(*bundle.model, bundle.robust_anchor);
+  if (bundle.meta) set_norm_mode(*bundle.meta, mode);
+}
+
 int64_t count_parameters(torch::nn::Module& module) {
   int64_t n = 0;
   for (const auto& p : module.parameters()) n += p.numel();
@@ -125,11 +134,13 @@ int64_t count_parameters(torch::nn::Module& module) {
 
 void save_bundle(const std::string& path, const Bundle& bundle) {
   torch::serialize::OutputArchive ar;
-  const json info = info_to_json(bundle.info, static_cast<bool>(bundle.meta));
+  const json info = info_to_json(bundle.info, static_cast<bool>(bundle.meta), bundle.robust_anchor.size());
   ar.write(kInfoKey, bytes_to_tensor(info.dump(2)), true);
   if (!bundle.torchscript_bytes.empty()) ar.write("torchscript", bytes_to_tensor(bundle.torchscript_bytes), true);
   else write_tensors(ar, "model", *bundle.model);
   if (bundle.meta) write_tensors(ar, "meta", *bundle.meta.ptr());
+  for (size_t i = 0; i < bundle.robust_anchor.size(); ++i)
+    ar.write("robust_anchor__" + std::to_string(i), bundle.robust_anchor[i].detach().contiguous(), true);
   std::ostringstream out;
   ar.save_to(out);
   const std::string bytes = out.str();
@@ -199,6 +210,24 @@ Bundle load_bundle(const std::string& path) {
   if (info.value("meta_networks", false)) {
     attach_meta_networks(bundle);
     read_tensors(ar, "meta", *bundle.meta, path);
+  }
+  const auto anchor_tensors = info.value("robust_anchor", size_t{0});
+  if (anchor_tensors > 0) {
+    if (!bundle.meta) throw BundleError("'" + path + "' has a robust anchor but no meta networks it belongs to");
+    for (size_t i = 0; i < anchor_tensors; ++i) {
+      torch::Tensor t;
+      if (!ar.try_read("robust_anchor__" + std::to_string(i), t, true))
+        throw BundleError("'" + path + "' lacks robust anchor tensor " + std::to_string(i) + " of " +
+                          std::to_string(anchor_tensors));
+      bundle.robust_anchor.push_back(t);
+    }
+    try {  // checks the count and shapes against the network's BN layers
+      const auto saved = copy_robust_statistics(*bundle.model);
+      set_robust_statistics(*bundle.model, bundle.robust_anchor);
+      set_robust_statistics(*bundle.model, saved);
+    } catch (const std::invalid_argument& e) {
+      throw BundleError("'" + path + "': its robust anchor does not fit the network: " + e.what());
+    }
   }
   const auto classes = bundle.info.labels.size();
   if (classes < 2) throw BundleError("'" + path + "' names fewer than 2 labels");

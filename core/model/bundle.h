@@ -35,7 +35,19 @@ struct Bundle {
   ModelPtr model;
   MetaNetworks meta{nullptr};         // null before warm-up
   std::string torchscript_bytes;      // the imported module, for arch "torchscript"
+  // Where robust BN starts when the network runs with these meta networks:
+  // the frozen network's statistics measured through them at the end of a
+  // robust warm-up (copy_robust_statistics order). The meta networks change
+  // what the frozen layers after them see, so the network's own source
+  // statistics no longer fit those layers. Empty: robust mode starts at the
+  // source statistics.
+  std::vector<torch::Tensor> robust_anchor;
 };
+
+// Puts the frozen network and the meta networks in `mode` to run together.
+// A frozen network entering Robust starts at the bundle's robust anchor when
+// it has one (set_norm_mode alone would start it at the source statistics).
+void apply_meta_norm_mode(Bundle& bundle, NormMode mode);
 
 // Builds an untrained network from an arch description ({"name":
 // "wide_resnet", "depth", "widen", "classes", "split"} or {"name":

@@ -8,13 +8,13 @@ namespace ecotta::train {
 
 std::function<torch::Tensor(const torch::Tensor&)> bundle_forward(model::Bundle& bundle, bool use_meta,
                                                                    model::NormMode norm) {
-  bundle.model->apply_norm_mode(norm);
   if (use_meta && bundle.meta) {
     // Meta BN layers learned running statistics in warm-up; at test time they
-    // normalize like the rest of the network.
-    model::set_norm_mode(*bundle.meta, norm);
+    // normalize like the rest of the network (robust: from the bundle's anchor).
+    model::apply_meta_norm_mode(bundle, norm);
     return [&bundle](const torch::Tensor& x) { return model::forward_with_meta(*bundle.model, *bundle.meta, x); };
   }
+  bundle.model->apply_norm_mode(norm);
   return [&bundle](const torch::Tensor& x) { return bundle.model->forward(x); };
 }
 

@@ -25,6 +25,10 @@ std::vector<EpochReport> warm_up(model::Bundle& bundle, const EpochData& source,
     model::set_norm_mode(*bundle.meta, model::NormMode::Train);
   };
   auto reports = train(target, source, bundle.info.input, config, progress);
+  // Robust: the frozen layers' EMA now follows source data through the
+  // trained meta networks; robust mode with them starts from here.
+  bundle.robust_anchor.clear();
+  if (norm == model::NormMode::Robust) bundle.robust_anchor = model::copy_robust_statistics(*bundle.model);
   bundle.model->to(torch::kCPU);
   bundle.meta->to(torch::kCPU);
   bundle.info.normalization = norm;

@@ -200,3 +200,56 @@ TEST(Bundle, RobustStatisticsStartAtTheSourceStatistics) {
   back.model->apply_norm_mode(NormMode::Robust);
   EXPECT_TRUE(all_equal(adapted, snapshot(*back.model)));
 }
+
+TEST(Bundle, RobustAnchorComesBackAndStartsRobustModeWithTheMetaNetworks) {
+  // A robust warm-up leaves statistics measured through the meta networks:
+  // with them, robust mode starts there; without them, at the source
+  // statistics of the original network.
+  ecotta::testing::TempDir dir;
+  auto b = small_bundle(true);
+  for (const auto& t : copy_robust_statistics(*b.model)) b.robust_anchor.push_back(torch::rand_like(t) + 2);
+  save_bundle(dir.file("m.ecotta"), b);
+  auto back = load_bundle(dir.file("m.ecotta"));
+  ASSERT_EQ(back.robust_anchor.size(), b.robust_anchor.size());
+  for (size_t i = 0; i < b.robust_anchor.size(); ++i) EXPECT_TRUE(torch::equal(back.robust_anchor[i], b.robust_anchor[i]));
+
+  apply_meta_norm_mode(back, NormMode::Robust);
+  auto now = copy_robust_statistics(*back.model);
+  for (size_t i = 0; i < now.size(); ++i) EXPECT_TRUE(torch::equal(now[i], b.robust_anchor[i])) << i;
+  EXPECT_EQ(current_norm_mode(*back.meta), NormMode::Robust);
+  // Already robust: the EMA it has moved to stays (no jump back mid-stream).
+  {
+    torch::NoGradGuard no_grad;
+    forward_with_meta(*back.model, *back.meta, torch::randn({4, 3, 32, 32}));
+  }
+  const auto moved = copy_robust_statistics(*back.model);
+  apply_meta_norm_mode(back, NormMode::Robust);
+  now = copy_robust_statistics(*back.model);
+  for (size_t i = 0; i < now.size(); ++i) EXPECT_TRUE(torch::equal(now[i], moved[i])) << i;
+
+  // The original network alone starts at its source statistics.
+  auto plain = load_bundle(dir.file("m.ecotta"));
+  plain.model->apply_norm_mode(NormMode::Robust);
+  const auto stats = copy_robust_statistics(*plain.model);
+  size_t i = 0;
+  for (const auto& t : plain.model->named_buffers(true))
+    if (t.key().find("running_") != std::string::npos) {
+      EXPECT_TRUE(torch::equal(stats[i], t.value())) << t.key();
+      ++i;
+    }
+  EXPECT_EQ(i, stats.size());
+}
+
+TEST(Bundle, RobustAnchorThatDoesNotFitIsRefused) {
+  ecotta::testing::TempDir dir;
+  auto b = small_bundle(true);
+  b.robust_anchor = copy_robust_statistics(*b.model);
+  b.robust_anchor.pop_back();
+  b.robust_anchor.pop_back();
+  save_bundle(dir.file("m.ecotta"), b);
+  expect_bundle_error([&] { load_bundle(dir.file("m.ecotta")); }, {"m.ecotta", "robust anchor", "BN layers"});
+  b.robust_anchor = copy_robust_statistics(*b.model);
+  b.robust_anchor[3] = torch::zeros({5});
+  save_bundle(dir.file("n.ecotta"), b);
+  expect_bundle_error([&] { load_bundle(dir.file("n.ecotta")); }, {"n.ecotta", "robust anchor", "channels"});
+}

@@ -10,6 +10,7 @@
 #include "../support/temp_dir.h"
 #include "small_bundle.h"
 #include "train/train_loop.h"
+#include "train/warmup.h"
 
 using namespace ecotta;
 
@@ -111,4 +112,34 @@ TEST(TrainLoop, PerEpochDataOfAnotherSizeIsRefused) {
                             [](int epoch) { return epoch == 0 ? samples(1) : samples(2).slice(0, 16); },
                             model::InputSpec{}, config(2), false),
                std::invalid_argument);
+}
+
+TEST(WarmUp, RobustWarmUpLeavesTheStatisticsSeenThroughTheMetaNetworksAsAnchor) {
+  // Robust mode at test time must start where warm-up left the frozen
+  // layers' EMA, not at the original network's source statistics, which the
+  // meta networks have moved away from.
+  for (auto norm : {model::NormMode::Robust, model::NormMode::Batch}) {
+    auto bundle = test_support::small_warm_bundle();
+    train::TensorDataset data{torch::randint(0, 256, {16, 32, 32, 3}, torch::kInt64).to(torch::kUInt8),
+                              torch::randint(0, 10, {16}, torch::kInt64)};
+    auto c = config(1);
+    train::warm_up(bundle, data, c, norm, false);
+    if (norm != model::NormMode::Robust) {
+      EXPECT_TRUE(bundle.robust_anchor.empty());
+      continue;
+    }
+    const auto anchor = bundle.robust_anchor;
+    ASSERT_FALSE(anchor.empty());
+    bool differs = false;
+    size_t i = 0;
+    for (const auto& t : bundle.model->named_buffers(true))
+      if (t.key().find("running_") != std::string::npos) differs |= !torch::allclose(anchor[i++], t.value());
+    EXPECT_TRUE(differs) << "the anchor is just the source statistics";
+    // Evaluating afterwards moves the EMA, not the anchor.
+    {
+      torch::NoGradGuard no_grad;
+      model::forward_with_meta(*bundle.model, *bundle.meta, torch::randn({4, 3, 32, 32}) * 2);
+    }
+    for (size_t j = 0; j < anchor.size(); ++j) EXPECT_TRUE(torch::equal(anchor[j], bundle.robust_anchor[j]));
+  }
 }
