@@ -140,7 +140,8 @@ void save_bundle(const std::string& path, const Bundle& bundle) {
   else write_tensors(ar, "model", *bundle.model);
   if (bundle.meta) write_tensors(ar, "meta", *bundle.meta.ptr());
   for (size_t i = 0; i < bundle.robust_anchor.size(); ++i)
-    ar.write("robust_anchor__" + std::to_string(i), bundle.robust_anchor[i].detach().contiguous(), true);
+    ar.write("robust_anchor__" + std::to_string(i), bundle.robust_anchor[i].detach().to(torch::kCPU).contiguous(),
+             true);
   std::ostringstream out;
   ar.save_to(out);
   const std::string bytes = out.str();
@@ -211,7 +212,12 @@ Bundle load_bundle(const std::string& path) {
     attach_meta_networks(bundle);
     read_tensors(ar, "meta", *bundle.meta, path);
   }
-  const auto anchor_tensors = info.value("robust_anchor", size_t{0});
+  size_t anchor_tensors = 0;
+  try {
+    anchor_tensors = info.value("robust_anchor", size_t{0});
+  } catch (const nlohmann::json::exception& e) {
+    throw BundleError("'" + path + "' has a malformed bundle description: " + e.what());
+  }
   if (anchor_tensors > 0) {
     if (!bundle.meta) throw BundleError("'" + path + "' has a robust anchor but no meta networks it belongs to");
     for (size_t i = 0; i < anchor_tensors; ++i) {

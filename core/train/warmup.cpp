@@ -1,5 +1,7 @@
 #include "warmup.h"
 
+#include <stdexcept>
+
 #include <torch/torch.h>
 
 namespace ecotta::train {
@@ -14,6 +16,9 @@ std::vector<EpochReport> warm_up(model::Bundle& bundle, const EpochData& source,
   if (!bundle.meta) model::attach_meta_networks(bundle);
   const auto device = parse_device(config.device);
   model::freeze(*bundle.model);
+  // Out of any earlier mode (an evaluation may have left robust statistics
+  // from other data): a robust warm-up's EMA starts at the source statistics.
+  bundle.model->apply_norm_mode(model::NormMode::Source);
   bundle.model->to(device);
   bundle.meta->to(device);
   TrainTarget target;
@@ -25,12 +30,20 @@ std::vector<EpochReport> warm_up(model::Bundle& bundle, const EpochData& source,
     model::set_norm_mode(*bundle.meta, model::NormMode::Train);
   };
   auto reports = train(target, source, bundle.info.input, config, progress);
-  // Robust: the frozen layers' EMA now follows source data through the
-  // trained meta networks; robust mode with them starts from here.
-  bundle.robust_anchor.clear();
-  if (norm == model::NormMode::Robust) bundle.robust_anchor = model::copy_robust_statistics(*bundle.model);
   bundle.model->to(torch::kCPU);
   bundle.meta->to(torch::kCPU);
+  // Robust: the frozen layers' EMA now follows source data through the
+  // trained meta networks; robust mode with them starts from here. It is
+  // measured while training, so a checkpoint that has already finished
+  // (nothing trained now) cannot give it.
+  bundle.robust_anchor.clear();
+  if (norm == model::NormMode::Robust) {
+    if (reports.empty())
+      throw std::runtime_error(
+          "robust warm-up measures its anchor while it trains, and the checkpoint has already finished: "
+          "remove the checkpoint or raise --epochs");
+    bundle.robust_anchor = model::copy_robust_statistics(*bundle.model);
+  }
   bundle.info.normalization = norm;
   return reports;
 }

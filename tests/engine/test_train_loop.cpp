@@ -128,8 +128,10 @@ TEST(WarmUp, RobustWarmUpLeavesTheStatisticsSeenThroughTheMetaNetworksAsAnchor) 
       EXPECT_TRUE(bundle.robust_anchor.empty());
       continue;
     }
-    const auto anchor = bundle.robust_anchor;
+    std::vector<torch::Tensor> anchor;
+    for (const auto& t : bundle.robust_anchor) anchor.push_back(t.clone());
     ASSERT_FALSE(anchor.empty());
+    for (const auto& t : bundle.robust_anchor) EXPECT_TRUE(t.device().is_cpu());
     bool differs = false;
     size_t i = 0;
     for (const auto& t : bundle.model->named_buffers(true))
@@ -141,5 +143,21 @@ TEST(WarmUp, RobustWarmUpLeavesTheStatisticsSeenThroughTheMetaNetworksAsAnchor) 
       model::forward_with_meta(*bundle.model, *bundle.meta, torch::randn({4, 3, 32, 32}) * 2);
     }
     for (size_t j = 0; j < anchor.size(); ++j) EXPECT_TRUE(torch::equal(anchor[j], bundle.robust_anchor[j]));
+  }
+}
+
+TEST(WarmUp, RobustWarmUpOfAFinishedCheckpointSaysItCannotMeasureTheAnchor) {
+  ecotta::testing::TempDir dir;
+  auto bundle = test_support::small_warm_bundle();
+  train::TensorDataset data{torch::randint(0, 256, {16, 32, 32, 3}, torch::kInt64).to(torch::kUInt8),
+                            torch::randint(0, 10, {16}, torch::kInt64)};
+  auto c = config(1);
+  c.checkpoint_path = dir.file("warm.ckpt");
+  train::warm_up(bundle, data, c, model::NormMode::Robust, false);
+  try {
+    train::warm_up(bundle, data, c, model::NormMode::Robust, false);
+    FAIL() << "a finished checkpoint gave an anchor it never measured";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("anchor"), std::string::npos) << e.what();
   }
 }
