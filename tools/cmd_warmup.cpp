@@ -1,7 +1,6 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
-#include <utility>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -40,22 +39,22 @@ void run_warmup(WarmupOptions o) {
     throw std::invalid_argument("--fresh-scenes generates fashion scenes: it needs a segmenter bundle");
   train::TensorDataset source;
   train::EpochData fresh;
+  int64_t samples = 0;
   if (o.fresh_scenes) {
     // As many new scenes every epoch as the fraction of the default training
     // set, from the seeds `ecotta train --fresh-scenes` uses for its epochs.
     TaskDataOptions d = o.data;
     d.limit = static_cast<size_t>(std::max<double>(static_cast<double>(o.config.batch), o.fraction * kDefaultTrainScenes));
-    const auto scenes = fresh_scenes(d);
-    source = scenes(0);
-    fresh = [scenes, &source](int epoch) { return epoch == 0 ? std::exchange(source, {}) : scenes(epoch); };
+    fresh = fresh_scenes(d);
+    samples = static_cast<int64_t>(d.limit);
   } else {
     source = load_task_data(task, "train", o.data);
     // A seeded subset: the paper finds 10-20 % of the source data nearly as good as all of it.
     const auto keep = std::max<int64_t>(o.config.batch, static_cast<int64_t>(o.fraction * source.size()));
     auto gen = at::detail::createCPUGenerator(o.config.seed);
     source = source.index(torch::randperm(source.size(), gen, torch::kInt64).slice(0, 0, std::min(keep, source.size())));
+    samples = source.size();
   }
-  const int64_t samples = source.size();
   const auto test = load_task_data(task, "test", TaskDataOptions{o.data.data_dir, o.eval_limit, o.data.scene_seed, o.test_images, o.test_labels});
   const auto device = train::parse_device(o.config.device);
 

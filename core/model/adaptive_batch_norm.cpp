@@ -115,24 +115,11 @@ std::pair<torch::Tensor, torch::Tensor> AdaptiveBatchNorm2dImpl::backward_(const
   return {weight_grad, bias_grad};
 }
 
-void set_norm_mode(torch::nn::Module& module, NormMode mode) {
-  const auto apply = [mode](AdaptiveBatchNorm2dImpl& bn) {
-    // Entering Robust, the EMA starts at the source statistics: a bundle's
-    // robust buffers hold whatever training left there (the initial 0 and
-    // 1), which would normalize every layer wrongly until the EMA caught up.
-    if (mode == NormMode::Robust && bn.mode() != NormMode::Robust) bn.reset_robust_stats();
-    bn.set_mode(mode);
-  };
-  // modules(false): the top module may live on the stack, not in a shared_ptr.
-  if (auto* self = module.as<AdaptiveBatchNorm2dImpl>()) apply(*self);
-  for (auto& m : module.modules(/*include_self=*/false))
-    if (auto* bn = m->as<AdaptiveBatchNorm2dImpl>()) apply(*bn);
-}
-
 namespace {
 
 std::vector<AdaptiveBatchNorm2dImpl*> norm_layers(torch::nn::Module& module) {
   std::vector<AdaptiveBatchNorm2dImpl*> out;
+  // modules(false): the top module may live on the stack, not in a shared_ptr.
   if (auto* self = module.as<AdaptiveBatchNorm2dImpl>()) out.push_back(self);
   for (auto& m : module.modules(/*include_self=*/false))
     if (auto* bn = m->as<AdaptiveBatchNorm2dImpl>()) out.push_back(bn);
@@ -140,6 +127,16 @@ std::vector<AdaptiveBatchNorm2dImpl*> norm_layers(torch::nn::Module& module) {
 }
 
 }  // namespace
+
+void set_norm_mode(torch::nn::Module& module, NormMode mode) {
+  for (auto* bn : norm_layers(module)) {
+    // Entering Robust, the EMA starts at the source statistics: a bundle's
+    // robust buffers hold whatever training left there (the initial 0 and
+    // 1), which would normalize every layer wrongly until the EMA caught up.
+    if (mode == NormMode::Robust && bn->mode() != NormMode::Robust) bn->reset_robust_stats();
+    bn->set_mode(mode);
+  }
+}
 
 std::vector<torch::Tensor> copy_robust_statistics(torch::nn::Module& module) {
   std::vector<torch::Tensor> out;
@@ -150,7 +147,7 @@ std::vector<torch::Tensor> copy_robust_statistics(torch::nn::Module& module) {
   return out;
 }
 
-void set_robust_statistics(torch::nn::Module& module, const std::vector<torch::Tensor>& stats) {
+void check_robust_statistics(torch::nn::Module& module, const std::vector<torch::Tensor>& stats) {
   const auto layers = norm_layers(module);
   if (stats.size() != 2 * layers.size())
     throw std::invalid_argument("robust statistics for " + std::to_string(stats.size() / 2) +
@@ -161,6 +158,11 @@ void set_robust_statistics(torch::nn::Module& module, const std::vector<torch::T
         throw std::invalid_argument("robust statistics of BN layer " + std::to_string(i) + " have " +
                                     std::to_string(stats[2 * i + j].numel()) + " channels, the layer " +
                                     std::to_string(layers[i]->channels()));
+}
+
+void set_robust_statistics(torch::nn::Module& module, const std::vector<torch::Tensor>& stats) {
+  check_robust_statistics(module, stats);
+  const auto layers = norm_layers(module);
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < layers.size(); ++i) {
     layers[i]->robust_mean.copy_(stats[2 * i]);

@@ -71,8 +71,10 @@ void set_norm_mode(torch::nn::Module& module, NormMode mode);
 // The Robust statistics of every AdaptiveBatchNorm2d below `module`, in module
 // order, as copies: mean, var, mean, var, ... (empty when it has none).
 std::vector<torch::Tensor> copy_robust_statistics(torch::nn::Module& module);
-// Puts such copies back. Throws std::invalid_argument when their number or
-// shapes do not match the module's layers.
+// Throws std::invalid_argument when such copies' number or shapes do not
+// match the module's layers.
+void check_robust_statistics(torch::nn::Module& module, const std::vector<torch::Tensor>& stats);
+// Puts such copies back (after check_robust_statistics).
 void set_robust_statistics(torch::nn::Module& module, const std::vector<torch::Tensor>& stats);
 // The mode of the first AdaptiveBatchNorm2d below `module` (Source if none).
 NormMode current_norm_mode(torch::nn::Module& module);

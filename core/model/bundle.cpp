@@ -227,10 +227,8 @@ Bundle load_bundle(const std::string& path) {
                           std::to_string(anchor_tensors));
       bundle.robust_anchor.push_back(t);
     }
-    try {  // checks the count and shapes against the network's BN layers
-      const auto saved = copy_robust_statistics(*bundle.model);
-      set_robust_statistics(*bundle.model, bundle.robust_anchor);
-      set_robust_statistics(*bundle.model, saved);
+    try {
+      check_robust_statistics(*bundle.model, bundle.robust_anchor);
     } catch (const std::invalid_argument& e) {
       throw BundleError("'" + path + "': its robust anchor does not fit the network: " + e.what());
     }

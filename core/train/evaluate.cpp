@@ -19,12 +19,14 @@ double accuracy(const ForwardFn& forward, const TensorDataset& data, const model
 }
 
 double mean_iou_from_confusion(const torch::Tensor& confusion) {
-  const auto c = confusion.to(torch::kFloat64);
-  const auto tp = c.diag();
-  const auto uni = c.sum(0) + c.sum(1) - tp;
-  const auto present = uni > 0;
-  if (present.sum().item<int64_t>() == 0) return 0.0;
-  return (tp.masked_select(present) / uni.masked_select(present)).mean().item<double>();
+  double sum = 0;
+  int present = 0;
+  for (const double iou : class_ious_from_confusion(confusion))
+    if (!std::isnan(iou)) {
+      sum += iou;
+      ++present;
+    }
+  return present ? sum / present : 0.0;
 }
 
 std::vector<double> class_ious_from_confusion(const torch::Tensor& confusion) {
