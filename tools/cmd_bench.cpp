@@ -10,6 +10,8 @@
 
 #include "adapt/block_input_plan.h"
 #include "adapt/memory_budget.h"
+#include "adapt/memory_planner.h"
+#include "adapt/method_registry.h"
 #include "adapt/methods.h"
 #include "bench/analytic_memory.h"
 #include "bench/continual_benchmark.h"
@@ -120,7 +122,10 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
   if (o.no_reset_rule) options.ecotta_reset.enabled = false;
   // Resolved here, so a bad list is refused before any work and the JSON names the plan used.
   options.ecotta.keep_every = adapt::resolve_keep_every(options.ecotta.keep_every, geometry.part_out);
-  if (std::find(methods.begin(), methods.end(), "eata") != methods.end() && o.fisher_samples > 0) {
+  const bool wants_source_samples = std::any_of(methods.begin(), methods.end(), [](const std::string& m) {
+    return adapt::method_entry(m).uses_source_samples;
+  });
+  if (wants_source_samples && o.fisher_samples > 0) {
     TaskDataOptions d = o.data;  // the clean train split, never the external test files
     d.images_path.clear();
     d.labels_path.clear();
@@ -166,21 +171,10 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
     int64_t step_batch = 0;
     nlohmann::ordered_json plan_json;
     std::string run_as = name;
-    if (cap > 0 && name != "source" && name != "norm") {
+    if (cap > 0 && adapt::method_entry(name).trains) {
       // Calibration steps on the stream's first batch, each on a fresh copy.
-      const auto measure = [&](int64_t b, size_t part) {
-        auto trial_bundle = model::load_bundle(o.model);
-        auto trial_options = options;
-        trial_options.ecotta.first_trained_part = part;
-        auto trial = adapt::make_method(name, trial_bundle, trial_options);
-        return bench::step_adapt_bytes(*trial, batches.front().input.slice(0, 0, b));
-      };
-      adapt::BudgetRequest request;
-      request.cap = cap;
-      request.wanted_batch = static_cast<int64_t>(o.batch);
-      request.parts = probe.meta ? probe.meta->size() : 1;
-      request.can_train_deeper_only = name == "ecotta";
-      const auto plan = adapt::plan_memory(request, measure);
+      const auto plan = adapt::plan_method_memory(o.model, name, options, cap,
+                                                  batches.front().input.slice(0, 0, static_cast<int64_t>(o.batch)));
       std::fprintf(stderr, "%s under a %.1f MiB cap: %s\n", name.c_str(), cap / 1048576.0, plan.reason.c_str());
       plan_json["cap"] = cap;
       plan_json["mode"] = adapt::to_string(plan.mode);

@@ -20,6 +20,7 @@ struct ImportOptions {
   int64_t height = 32, width = 32;
   std::vector<float> mean = {0.f, 0.f, 0.f}, std = {1.f, 1.f, 1.f};
   std::string norm = "batch";
+  std::string geometry;  // empty: the task's default
 };
 
 std::string read_all(const std::string& path) {
@@ -40,6 +41,7 @@ void run_import(const ImportOptions& o) {
   bundle.info.input.width = o.width;
   bundle.info.input.mean = o.mean;
   bundle.info.input.std = o.std;
+  bundle.info.input.geometry = o.geometry.empty() ? model::default_geometry(spec.task) : model::parse_geometry(o.geometry);
   bundle.info.normalization = model::parse_norm_mode(o.norm);
   std::stringstream labels(o.labels_csv);
   for (std::string l; std::getline(labels, l, ',');) bundle.info.labels.push_back(l);
@@ -74,6 +76,9 @@ void add_import_command(CLI::App& app) {
   cmd->add_option("--mean", o.mean, "Per-channel mean of [0,1] RGB input")->expected(3);
   cmd->add_option("--std", o.std, "Per-channel std")->expected(3);
   cmd->add_option("--norm", o.norm, "Test-time BN mode: batch or source")->capture_default_str();
+  cmd->add_option("--geometry", o.geometry,
+                  "How video frames become the input: crop, squash or letterbox (default: crop for classifiers, "
+                  "squash for segmenters)");
   cmd->callback([] { run_import(o); });
 }
 

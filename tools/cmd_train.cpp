@@ -53,6 +53,7 @@ void run_train(const TrainOptions& o) {
 
   model::Bundle bundle;
   bundle.info.task = task;
+  bundle.info.input.geometry = model::default_geometry(task);
   bundle.info.labels = labels_for(task);
   bundle.info.arch_json = model::arch_for(o.model, static_cast<int64_t>(bundle.info.labels.size()));
   bundle.info.input.height = train_set.images.size(1);

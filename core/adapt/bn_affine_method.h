@@ -25,6 +25,7 @@ class BnAffineMethod : public Method {
     params_ = batch_norm_affine(*bundle_.model, method);
     for (auto& p : params_) p.set_requires_grad(true);
   }
+  torch::Tensor predict_logits(const torch::Tensor& x) override { return bundle_.model->forward(x); }
   std::vector<torch::Tensor> state() override {
     auto s = params_;
     for (const auto& b : bundle_.model->buffers()) s.push_back(b);

@@ -52,6 +52,9 @@ class CoTtaMethod : public Method {
     auto loss = -(torch::softmax(target, 1) * torch::log_softmax(logits, 1)).sum(1).mean();
     return {target, loss};
   }
+  // The teacher's plain prediction (the augmented average is a training
+  // target for unsure batches, not what a frame-by-frame reader can afford).
+  torch::Tensor predict_logits(const torch::Tensor& x) override { return teacher_->forward(x); }
   void after_update() override {
     torch::NoGradGuard no_grad;
     const auto t = teacher_->parameters(), a = anchor_->parameters();

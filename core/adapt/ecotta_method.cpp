@@ -63,6 +63,10 @@ std::unique_ptr<torch::optim::Optimizer> EcoTtaMethod::make_optimizer() {
 
 int64_t EcoTtaMethod::extra_persistent_bytes() { return tensor_bytes(parameters_and_buffers(*bundle_.meta)); }
 
+torch::Tensor EcoTtaMethod::predict_logits(const torch::Tensor& x) {
+  return model::forward_with_meta(*bundle_.model, *bundle_.meta, x);
+}
+
 Method::Step EcoTtaMethod::compute(const torch::Tensor& x) {
   auto f = forward_for_adaptation(*bundle_.model, *bundle_.meta, x, config_.first_trained_part, keep_every_);
   auto loss = ecotta_loss_with_terms(f.logits, f.regularizers, config_.lambda, config_.entropy_margin);

@@ -39,6 +39,7 @@ class EcoTtaMethod : public Method {
 
  protected:
   Step compute(const torch::Tensor& x) override;
+  torch::Tensor predict_logits(const torch::Tensor& x) override;
   std::vector<torch::Tensor> state() override;
   std::unique_ptr<torch::optim::Optimizer> make_optimizer() override;
   int64_t optimizer_slots() const override { return config_.momentum > 0 ? 1 : 0; }

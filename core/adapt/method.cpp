@@ -11,6 +11,7 @@
 
 #include "data/atomic_file.h"
 #include "ecotta_loss.h"
+#include "model/adaptive_batch_norm.h"
 #include "model_utils.h"
 
 namespace ecotta::adapt {
@@ -75,6 +76,12 @@ torch::Tensor Method::forward_and_adapt(const torch::Tensor& x) {
     if (rule_.observe(entropy, dropped, share)) reset();
   }
   return prediction;
+}
+
+torch::Tensor Method::predict(const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  model::FreezeRobustStats frozen;
+  return predict_logits(x);
 }
 
 bool Method::update(const torch::Tensor& loss) {

@@ -30,6 +30,13 @@ class Method {
   // is dropped and the state before it restored.
   torch::Tensor forward_and_adapt(const torch::Tensor& x);
 
+  // What forward_and_adapt would report for the batch, without adapting:
+  // no update, no autograd, and Robust BN layers normalize with their EMA
+  // without moving it. A second instance of the same method on its own
+  // copy of the bundle, holding a trainer's published adapted_state(),
+  // predicts as the trainer would (streaming inference, batch 1).
+  torch::Tensor predict(const torch::Tensor& x);
+
   // The parameters the method updates (empty for source and norm).
   virtual std::vector<torch::Tensor> trainable_parameters() { return {}; }
   int64_t trainable_count();
@@ -62,6 +69,8 @@ class Method {
     torch::Tensor loss;        // undefined: nothing to train on this batch
   };
   virtual Step compute(const torch::Tensor& x) = 0;
+  // The network forward that predict() runs under its guards.
+  virtual torch::Tensor predict_logits(const torch::Tensor& x) = 0;
   // After a parameter update went through (teacher EMA, stochastic restore).
   virtual void after_update() {}
   // Every tensor adaptation changes, in a fixed order.

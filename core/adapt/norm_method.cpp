@@ -22,6 +22,7 @@ class NormMethod : public Method {
     torch::NoGradGuard no_grad;
     return {bundle_.model->forward(x), {}};
   }
+  torch::Tensor predict_logits(const torch::Tensor& x) override { return bundle_.model->forward(x); }
   // Robust mode's EMA statistics are the adapted state; batch mode keeps none.
   std::vector<torch::Tensor> state() override {
     if (mode_ == model::NormMode::Robust) return bundle_.model->buffers();

@@ -19,6 +19,7 @@ class SourceMethod : public Method {
     torch::NoGradGuard no_grad;
     return {bundle_.model->forward(x), {}};
   }
+  torch::Tensor predict_logits(const torch::Tensor& x) override { return bundle_.model->forward(x); }
   std::vector<torch::Tensor> state() override { return {}; }
 
  private:

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "adapt/block_input_plan.h"
+#include "adapt/method_registry.h"
 
 namespace ecotta::bench {
 
@@ -34,10 +35,11 @@ int64_t analytic_adapt_bytes(const std::string& method, const ActivationGeometry
                              const std::vector<int64_t>& keep_every) {
   int64_t floats = 0;  // per sample
   const int64_t head = g.part_out.empty() ? 0 : 2 * g.part_out.back();
-  if (method == "tent" || method == "eata" || method == "cotta") {
+  const auto cost = adapt::method_entry(method).cost;  // an unknown name throws, never counts zero
+  if (cost == adapt::CostModel::AllActivations) {
     for (const auto& b : g.blocks) floats += 2 * (b.in + b.out);
     floats += head;
-  } else if (method == "ecotta") {
+  } else if (cost == adapt::CostModel::MetaNetworks) {
     int64_t largest_block = 0;
     for (const auto& b : g.blocks)
       if (b.part >= first_trained_part) largest_block = std::max(largest_block, 2 * (b.in + b.out));

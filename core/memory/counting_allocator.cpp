@@ -9,45 +9,110 @@
 #include <atomic>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 namespace ecotta::memory {
+
+namespace detail {
+// Counters of one MemoryOwner. Owner lifetime: slots are never freed, so a
+// tensor that outlives its owner (e.g. a snapshot freed later by another
+// thread) still credits valid memory. A slot is reused by a new owner only
+// once its old owner is gone AND nothing charged to it is live (current == 0):
+// no new charges can arrive after the owner's destruction, and a free only
+// drops current after erasing its map entry, so current == 0 means no live
+// allocation still points at the slot. Bounded cost: the registry never holds
+// more slots (24 bytes each) than the most owners ever alive at once plus dead
+// owners with tensors still live; the scan for a free slot happens only when
+// an owner is constructed, never on the allocation path.
+struct OwnerSlot {
+  std::atomic<int64_t> current{0};
+  std::atomic<int64_t> peak{0};
+  bool in_use = false;  // guarded by g_owner_mutex
+};
+}  // namespace detail
+
 namespace {
+
+using detail::OwnerSlot;
 
 std::atomic<int64_t> g_current{0};
 std::atomic<int64_t> g_peak{0};
 
-// Sizes of live allocations by address: c10's raw allocation interface hands
-// back only the pointer, so the size must be found again at free time.
+// Owner charged for this thread's allocations (nullptr: none).
+thread_local OwnerSlot* t_owner = nullptr;
+
+std::mutex g_owner_mutex;
+std::vector<OwnerSlot*>& owner_slots() {
+  static auto* slots = new std::vector<OwnerSlot*>();  // never destroyed, like the slots
+  return *slots;
+}
+
+OwnerSlot* acquire_slot() {
+  std::lock_guard<std::mutex> lock(g_owner_mutex);
+  for (OwnerSlot* s : owner_slots()) {
+    if (!s->in_use && s->current.load() == 0) {
+      s->in_use = true;
+      s->peak.store(0);
+      return s;
+    }
+  }
+  auto* s = new OwnerSlot();
+  s->in_use = true;
+  owner_slots().push_back(s);
+  return s;
+}
+
+void release_slot(OwnerSlot* s) {
+  std::lock_guard<std::mutex> lock(g_owner_mutex);
+  s->in_use = false;
+}
+
+void raise_peak(std::atomic<int64_t>& peak, int64_t now) {
+  int64_t seen = peak.load();
+  while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+  }
+}
+
+// Size and owner of live allocations by address: c10's raw allocation
+// interface hands back only the pointer, so both must be found again at free
+// time.
+struct LiveAllocation {
+  size_t bytes;
+  OwnerSlot* owner;
+};
 std::mutex g_mutex;
-std::unordered_map<void*, size_t>& live() {
-  static auto* map = new std::unordered_map<void*, size_t>();  // never destroyed: frees can come late
+std::unordered_map<void*, LiveAllocation>& live() {
+  static auto* map = new std::unordered_map<void*, LiveAllocation>();  // never destroyed: frees can come late
   return *map;
 }
 
 void note_alloc(void* p, size_t n) {
+  OwnerSlot* owner = t_owner;
   {
     std::lock_guard<std::mutex> lock(g_mutex);
-    live()[p] = n;
+    live()[p] = {n, owner};
   }
-  const int64_t now = g_current.fetch_add(static_cast<int64_t>(n)) + static_cast<int64_t>(n);
-  int64_t peak = g_peak.load();
-  while (now > peak && !g_peak.compare_exchange_weak(peak, now)) {
-  }
+  const auto bytes = static_cast<int64_t>(n);
+  raise_peak(g_peak, g_current.fetch_add(bytes) + bytes);
+  if (owner) raise_peak(owner->peak, owner->current.fetch_add(bytes) + bytes);
 }
 
 void counting_free(void* p) {
-  size_t n = 0;
+  LiveAllocation a{0, nullptr};
   bool known = false;
   {
     std::lock_guard<std::mutex> lock(g_mutex);
     auto it = live().find(p);
     if (it != live().end()) {
-      n = it->second;
+      a = it->second;
       known = true;
       live().erase(it);
     }
   }
-  if (known) g_current.fetch_sub(static_cast<int64_t>(n));
+  if (known) {
+    g_current.fetch_sub(static_cast<int64_t>(a.bytes));
+    if (a.owner) a.owner->current.fetch_sub(static_cast<int64_t>(a.bytes));
+  }
   c10::free_cpu(p);
 }
 
@@ -93,5 +158,19 @@ PeakScope::PeakScope() : start_(AllocationCounter::install().current_bytes()) {
 }
 
 int64_t PeakScope::peak_above_start() const { return AllocationCounter::install().peak_bytes() - start_; }
+
+MemoryOwner::MemoryOwner() : slot_(acquire_slot()) {}
+MemoryOwner::~MemoryOwner() { release_slot(slot_); }
+
+int64_t MemoryOwner::current_bytes() const { return slot_->current.load(); }
+int64_t MemoryOwner::peak_bytes() const { return slot_->peak.load(); }
+void MemoryOwner::reset_peak() { slot_->peak.store(slot_->current.load()); }
+
+OwnerScope::OwnerScope(MemoryOwner& owner) : previous_(t_owner) {
+  AllocationCounter::install();
+  t_owner = owner.slot_;
+}
+
+OwnerScope::~OwnerScope() { t_owner = previous_; }
 
 }  // namespace ecotta::memory

@@ -30,4 +30,48 @@ class PeakScope {
   int64_t start_;
 };
 
+namespace detail {
+struct OwnerSlot;
+}
+
+// Bytes allocated on behalf of one owner (e.g. one adaptation worker): every
+// allocation made on a thread while an OwnerScope for this owner is active on
+// that thread is charged to it, and credited back when freed, whichever
+// thread frees it. The process-wide AllocationCounter still counts everything.
+// Allocations LibTorch makes on its own intra-op pool threads are not charged
+// (no OwnerScope is active there).
+class MemoryOwner {
+ public:
+  MemoryOwner();
+  // Allocations still live keep being tracked safely after the owner is gone:
+  // its counters live on in a registry slot (see counting_allocator.cpp).
+  ~MemoryOwner();
+  MemoryOwner(const MemoryOwner&) = delete;
+  MemoryOwner& operator=(const MemoryOwner&) = delete;
+
+  int64_t current_bytes() const;
+  // Highest current_bytes() since construction or the last reset_peak().
+  int64_t peak_bytes() const;
+  // Starts a new peak measurement from the current level.
+  void reset_peak();
+
+ private:
+  friend class OwnerScope;
+  detail::OwnerSlot* slot_;
+};
+
+// While alive, this thread's allocations are charged to `owner` (nestable:
+// restores the thread's previous owner on destruction). Installs the counting
+// allocator if needed. The owner must outlive the scope.
+class OwnerScope {
+ public:
+  explicit OwnerScope(MemoryOwner& owner);
+  ~OwnerScope();
+  OwnerScope(const OwnerScope&) = delete;
+  OwnerScope& operator=(const OwnerScope&) = delete;
+
+ private:
+  detail::OwnerSlot* previous_;
+};
+
 }  // namespace ecotta::memory

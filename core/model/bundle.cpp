@@ -78,7 +78,8 @@ json info_to_json(const BundleInfo& info, bool has_meta, size_t robust_anchor_te
                {{"height", info.input.height},
                 {"width", info.input.width},
                 {"mean", info.input.mean},
-                {"std", info.input.std}}},
+                {"std", info.input.std},
+                {"geometry", to_string(info.input.geometry)}}},
               {"normalization", to_string(info.normalization)},
               {"meta_networks", has_meta},
               {"robust_anchor", robust_anchor_tensors},
@@ -152,6 +153,8 @@ void save_bundle(const std::string& path, const Bundle& bundle) {
   }
 }
 
+Geometry default_geometry(Task task) { return task == Task::Segment ? Geometry::Squash : Geometry::Crop; }
+
 Bundle load_bundle(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw BundleError("cannot open model bundle '" + path + "'");
@@ -189,6 +192,8 @@ Bundle load_bundle(const std::string& path) {
     bi.input.width = inp.at("width").get<int64_t>();
     bi.input.mean = inp.at("mean").get<std::vector<float>>();
     bi.input.std = inp.at("std").get<std::vector<float>>();
+    bi.input.geometry = inp.contains("geometry") ? parse_geometry(inp.at("geometry").get<std::string>())
+                                                 : default_geometry(bi.task);
     bi.normalization = parse_norm_mode(info.at("normalization").get<std::string>());
     bi.provenance_json = info.value("provenance", json::object()).dump();
     if (bi.input.mean.size() != 3 || bi.input.std.size() != 3)

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "input_geometry.h"
 #include "meta_network.h"
 #include "norm_mode.h"
 #include "partitioned_model.h"
@@ -10,13 +11,20 @@
 namespace ecotta::model {
 
 // What the network expects: 8-bit RGB at height x width, scaled to [0,1]
-// and normalized per channel with mean and std.
+// and normalized per channel with mean and std; `geometry` says how a video
+// frame of another shape becomes that input.
 struct InputSpec {
   int64_t height = 32;
   int64_t width = 32;
   std::vector<float> mean = {0.f, 0.f, 0.f};
   std::vector<float> std = {1.f, 1.f, 1.f};
+  Geometry geometry = Geometry::Crop;
 };
+
+// A bundle that does not state its geometry gets its task's: a classifier
+// sees the centered item it was trained on (crop), a segmenter labels the
+// whole frame (squash).
+Geometry default_geometry(Task task);
 
 // Describes a bundle; saved as JSON inside it (docs/model-bundle.md).
 struct BundleInfo {

@@ -5,7 +5,9 @@
 #include <fstream>
 #include <limits>
 
+#include "adapt/method_registry.h"
 #include "adapt/methods.h"
+#include "bench/analytic_memory.h"
 #include "adapt/model_utils.h"
 #include "adapt/reset_rule.h"
 #include "small_bundle.h"
@@ -27,6 +29,26 @@ torch::Tensor images(int64_t n, uint64_t seed) {
 std::string temp_path(const std::string& name) { return ::testing::TempDir() + "/" + name; }
 
 }  // namespace
+
+TEST(MethodRegistry, EveryEntryBuildsItsOwnMethodAndSaysWhatItCan) {
+  for (const auto& entry : adapt::method_registry()) {
+    auto bundle = small_warm_bundle();
+    auto method = entry.make(bundle, {});
+    EXPECT_EQ(method->name(), entry.name);
+    EXPECT_FALSE(entry.summary.empty()) << entry.name;
+    // What the registry says about training matches the method's parameters.
+    EXPECT_EQ(entry.trains, !method->trainable_parameters().empty()) << entry.name;
+    EXPECT_EQ(entry.cost == adapt::CostModel::Nothing, !entry.trains) << entry.name;
+  }
+  EXPECT_EQ(adapt::method_names().size(), adapt::method_registry().size());
+}
+
+TEST(MethodRegistry, AnUnknownNameGetsNoSilentZeroBytes) {
+  auto bundle = small_warm_bundle();
+  const auto geometry = bench::probe_geometry(*bundle.model, 32, 32);
+  EXPECT_GT(bench::analytic_adapt_bytes("tent", geometry, 8, 100, 0), 0);
+  EXPECT_THROW(bench::analytic_adapt_bytes("tnet", geometry, 8, 100, 0), std::invalid_argument);
+}
 
 TEST(Methods, UnknownNameIsRefusedWithTheKnownOnes) {
   auto bundle = small_warm_bundle();

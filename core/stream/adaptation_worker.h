@@ -1,0 +1,87 @@
+#pragma once
+// The adaptation side of the streaming engine: a thread that takes batches
+// from the sample buffer, steps the trainer method within the memory plan,
+// publishes a snapshot of the adapted state after each good step and saves
+// checkpoints. It never touches a frame and never blocks the caller.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "adapt/method.h"
+#include "adapt/sample_buffer.h"
+#include "adapt/snapshot.h"
+#include "memory/counting_allocator.h"
+
+namespace ecotta::stream {
+
+struct WorkerConfig {
+  int64_t batch = 16;        // samples per step
+  int threads = 1;           // LibTorch intra-op threads of the worker
+  bool lower_priority = true;
+  std::string checkpoint_path;
+};
+
+struct WorkerStats {
+  int64_t steps = 0, skipped = 0, resets = 0;
+  int64_t peak_step_bytes = 0, last_step_bytes = 0;
+  double mean_step_ms = 0;
+  int64_t checkpoints_written = 0;
+  std::string last_error;
+};
+
+class AdaptationWorker {
+ public:
+  // `trainer` and `buffer` and `publisher` outlive the worker.
+  AdaptationWorker(adapt::Method& trainer, adapt::SampleBuffer& buffer, adapt::SnapshotPublisher& publisher,
+                   const WorkerConfig& config);
+  ~AdaptationWorker();  // stop()
+
+  void set_enabled(bool on);
+  bool enabled() const { return enabled_.load(); }
+  void set_checkpoint_interval(double seconds) { checkpoint_interval_s_.store(seconds); }
+  // Save at the worker's next turn, whatever the interval.
+  void request_checkpoint() {
+    save_requested_.store(true);
+    wake_.notify_one();
+  }
+  // The streaming thread offered a new sample: may wake the worker.
+  void notify_sample();
+  // Joins the thread; then the trainer may be used by the caller again.
+  void stop();
+  // Saves the trainer's state to the checkpoint path (after stop(), or from
+  // the worker itself). Throws on failure.
+  void save_checkpoint();
+  WorkerStats stats() const;
+
+ private:
+  void run();
+  void step();
+  void maybe_checkpoint();
+
+  adapt::Method& trainer_;
+  adapt::SampleBuffer& buffer_;
+  adapt::SnapshotPublisher& publisher_;
+  WorkerConfig config_;
+  memory::MemoryOwner owner_;
+
+  std::atomic<bool> enabled_{true};
+  std::atomic<bool> stopping_{false};
+  std::atomic<double> checkpoint_interval_s_{60};
+  std::atomic<bool> save_requested_{false};
+  std::mutex wake_mutex_;
+  std::condition_variable wake_;
+  int64_t new_samples_ = 0;  // guarded by wake_mutex_
+  std::chrono::steady_clock::time_point last_checkpoint_;
+  bool dirty_ = false;  // adapted since the last checkpoint (worker thread only)
+
+  mutable std::mutex stats_mutex_;
+  WorkerStats stats_;
+  std::thread thread_;
+};
+
+}  // namespace ecotta::stream

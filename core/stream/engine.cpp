@@ -1,0 +1,356 @@
+#include "engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+#include <torch/torch.h>
+
+#include "adapt/memory_planner.h"
+#include "adapt/method_registry.h"
+#include "adapt/methods.h"
+#include "adapt/sample_buffer.h"
+#include "adapt/snapshot.h"
+#include "adaptation_worker.h"
+#include "model/bundle.h"
+#include "stream_defaults.h"
+
+namespace ecotta::stream {
+
+namespace {
+
+model::Bundle load_for_stream(const std::string& path, const torch::Device& device) {
+  model::Bundle bundle;
+  try {
+    bundle = model::load_bundle(path);
+  } catch (const std::exception& e) {
+    throw EngineError(std::string("model: ") + e.what());
+  }
+  // Frames come one at a time: every BN layer runs on an EMA of test
+  // statistics anchored at the source ones, never one frame's statistics.
+  bundle.info.normalization = model::NormMode::Robust;
+  if (device.is_cuda()) {
+    bundle.model->to(device);
+    if (bundle.meta) bundle.meta->to(device);
+    for (auto& t : bundle.robust_anchor) t = t.to(device);
+  }
+  return bundle;
+}
+
+adapt::MethodOptions method_options(const EngineConfig& c, model::Task task) {
+  const auto d = stream_defaults(task);
+  adapt::MethodOptions o;
+  o.baseline_norm = model::NormMode::Robust;
+  const auto lr = [&](double fallback) { return c.learning_rate >= 0 ? c.learning_rate : fallback; };
+  o.ecotta.lr = lr(d.ecotta_lr);
+  o.tent_lr = lr(d.tent_lr);
+  o.eata_lr = lr(d.eata_lr);
+  o.cotta_lr = lr(d.cotta_lr);
+  if (c.reg_weight >= 0) o.ecotta.lambda = c.reg_weight;
+  if (c.entropy_margin >= 0) {
+    o.ecotta.entropy_margin = c.entropy_margin;
+    o.eata_entropy_margin = c.entropy_margin;
+  }
+  return o;
+}
+
+torch::Device parse_device(const std::string& name) {
+  if (name == "cpu") return torch::kCPU;
+  if (name == "cuda") {
+    if (!torch::cuda::is_available())
+      throw EngineError("device=cuda: this LibTorch build has no CUDA support or no GPU is visible; use device=cpu");
+    return torch::Device(torch::kCUDA, 0);
+  }
+  throw EngineError("device='" + name + "': use cpu or cuda");
+}
+
+float normalized_entropy(const torch::Tensor& probs, int64_t classes) {
+  const auto h = -(probs * torch::log(probs.clamp_min(1e-12))).sum(0);
+  return static_cast<float>(h.mean().item<double>() / std::log(static_cast<double>(std::max<int64_t>(classes, 2))));
+}
+
+std::vector<std::string> read_labels(const std::string& path, size_t classes) {
+  std::ifstream in(path);
+  if (!in) throw EngineError("labels-file '" + path + "': cannot open it");
+  std::vector<std::string> labels;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) labels.push_back(line);
+  }
+  if (labels.size() != classes)
+    throw EngineError("labels-file '" + path + "': holds " + std::to_string(labels.size()) +
+                      " labels (one a line), the model has " + std::to_string(classes) + " classes");
+  return labels;
+}
+
+}  // namespace
+
+const std::vector<std::string>& method_names() { return adapt::method_names(); }
+std::string method_summary(const std::string& name) { return adapt::method_entry(name).summary; }
+
+struct Engine::Impl {
+  EngineConfig config;
+  torch::Device device{torch::kCPU};
+  model::Bundle reader_bundle, trainer_bundle;
+  std::unique_ptr<adapt::Method> reader, trainer;
+  std::vector<torch::Tensor> reader_state;
+  uint64_t seen = 0;
+  std::unique_ptr<adapt::SampleBuffer> buffer;
+  adapt::SnapshotPublisher publisher;
+  std::unique_ptr<AdaptationWorker> worker;
+  std::string method_name;
+  std::string plan;
+  torch::Tensor mean, std;
+  std::vector<std::string> warnings;
+
+  std::mutex process_mutex;  // one frame at a time; guards everything below
+  uint64_t frames = 0, inferences = 0, offered = 0;
+  double mean_entropy = -1;
+  Prediction last;
+  bool have_last = false;
+  std::atomic<int> sample_interval{4}, inference_interval{1};
+  std::atomic<bool> stopped{false};
+
+  torch::Tensor prepare(const FrameView& frame) {
+    const auto& in = reader_bundle.info.input;
+    cv::Mat rgb;
+    try {
+      rgb = frame_to_model_rgb(frame, static_cast<int>(in.width), static_cast<int>(in.height), in.geometry);
+    } catch (const std::exception& e) {
+      throw EngineError(std::string("frame: ") + e.what());
+    }
+    // HWC bytes viewed as NCHW: the float copy keeps the channels-last
+    // layout the networks run in.
+    auto x = torch::from_blob(rgb.data, {1, in.height, in.width, 3}, torch::kUInt8).permute({0, 3, 1, 2});
+    x = x.to(device, torch::kFloat).div_(255.0);
+    return x.sub_(mean).div_(std);
+  }
+
+  Prediction predict(const torch::Tensor& x, const FrameView& frame) {
+    if (const auto snap = publisher.current()) adapt::apply_snapshot(*snap, reader_state, &seen);
+    const auto logits = reader->predict(x).to(torch::kCPU, torch::kFloat);
+    Prediction p;
+    p.snapshot = seen;
+    const int64_t classes = logits.size(1);
+    const auto probs = torch::softmax(logits[0], 0);
+    if (logits.dim() == 2) {
+      p.entropy = normalized_entropy(probs, classes);
+      const auto k = std::min<int64_t>(std::max(config.top_k, 1), classes);
+      const auto [values, indices] = probs.topk(k);
+      for (int64_t i = 0; i < k; ++i)
+        p.top.emplace_back(static_cast<int>(indices[i].item<int64_t>()), values[i].item<float>());
+      p.class_id = p.top.front().first;
+      p.confidence = p.top.front().second;
+    } else {
+      p.entropy = normalized_entropy(probs, classes);
+      const auto map = probs.argmax(0).to(torch::kUInt8).contiguous();
+      p.map_height = static_cast<int>(map.size(0));
+      p.map_width = static_cast<int>(map.size(1));
+      p.class_map.assign(map.data_ptr<uint8_t>(), map.data_ptr<uint8_t>() + map.numel());
+      const auto counts = torch::bincount(map.flatten().to(torch::kLong), {}, classes).to(torch::kFloat);
+      const auto share = (counts / static_cast<double>(map.numel())).contiguous();
+      p.class_share.assign(share.data_ptr<float>(), share.data_ptr<float>() + classes);
+      p.class_id = static_cast<int>(std::max_element(p.class_share.begin(), p.class_share.end()) - p.class_share.begin());
+      p.confidence = p.class_share[static_cast<size_t>(p.class_id)];
+    }
+    const auto& in = reader_bundle.info.input;
+    p.view = model::model_view(frame.width, frame.height, static_cast<int>(in.width), static_cast<int>(in.height),
+                               in.geometry);
+    return p;
+  }
+};
+
+Engine::Engine(const EngineConfig& config) : impl_(std::make_unique<Impl>()) {
+  auto& s = *impl_;
+  s.config = config;
+  if (config.model.empty()) throw EngineError("model: no model file given (set the model property to a .ecotta bundle)");
+  if (config.adapt_batch < 1) throw EngineError("adapt-batch-size must be at least 1");
+  if (config.sample_interval < 1) throw EngineError("adapt-sample-interval must be at least 1");
+  if (config.inference_interval < 1) throw EngineError("inference-interval must be at least 1");
+  try {
+    adapt::check_method_name(config.method);
+  } catch (const std::exception& e) {
+    throw EngineError(std::string("method: ") + e.what());
+  }
+  s.device = parse_device(config.device);
+  s.sample_interval = config.sample_interval;
+  s.inference_interval = config.inference_interval;
+
+  const int cores = config.threads > 0 ? config.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  s.trainer_bundle = load_for_stream(config.model, s.device);
+  s.reader_bundle = load_for_stream(config.model, s.device);
+  if (!config.labels_file.empty())
+    s.reader_bundle.info.labels = read_labels(config.labels_file, s.reader_bundle.info.labels.size());
+  const auto task = s.reader_bundle.info.task;
+  const auto options = method_options(config, task);
+  const auto& in = s.reader_bundle.info.input;
+  s.mean = torch::tensor(in.mean).view({1, 3, 1, 1}).to(s.device);
+  s.std = torch::tensor(in.std).view({1, 3, 1, 1}).to(s.device);
+
+  s.method_name = config.method;
+  int64_t batch = config.adapt_batch;
+  auto trainer_options = options;
+  if (config.memory_cap > 0 && adapt::method_entry(config.method).trains) {
+    // Calibration steps on random inputs of the model's shape: a step's
+    // memory depends on shapes, not on pixel values.
+    torch::manual_seed(0);
+    const auto calibration = torch::randn({config.adapt_batch, 3, in.height, in.width}).to(s.device);
+    adapt::MemoryPlan plan;
+    try {
+      plan = adapt::plan_method_memory(config.model, config.method, options, config.memory_cap, calibration, 2);
+    } catch (const std::exception& e) {
+      throw EngineError(std::string("memory-cap: ") + e.what());
+    }
+    s.plan = plan.reason;
+    if (plan.mode == adapt::MemoryPlan::Mode::StatisticsOnly) {
+      s.method_name = "norm";
+      s.warnings.push_back("memory-cap " + std::to_string(config.memory_cap) + " bytes: " + plan.reason);
+    } else {
+      batch = plan.batch;
+      trainer_options.ecotta.first_trained_part = plan.first_trained_part;
+    }
+  }
+  try {
+    s.trainer = adapt::make_method(s.method_name, s.trainer_bundle, trainer_options);
+    s.reader = adapt::make_method(s.method_name, s.reader_bundle, options);
+  } catch (const std::exception& e) {
+    throw EngineError("method=" + s.method_name + " with model '" + config.model + "': " + e.what());
+  }
+  s.reader_state = s.reader->adapted_state();
+
+  if (!config.checkpoint_path.empty() && std::filesystem::exists(config.checkpoint_path)) {
+    try {
+      s.trainer->load_state(config.checkpoint_path);
+    } catch (const std::exception& e) {
+      s.warnings.push_back("checkpoint-location: " + std::string(e.what()) + "; starting from the model bundle");
+    }
+  }
+  s.publisher.publish(s.trainer->adapted_state());
+
+  const int64_t capacity = config.buffer_capacity > 0 ? config.buffer_capacity : 4 * batch;
+  s.buffer = std::make_unique<adapt::SampleBuffer>(static_cast<size_t>(capacity),
+                                                   static_cast<int64_t>(s.reader_bundle.info.labels.size()));
+  WorkerConfig wc;
+  wc.batch = batch;
+  wc.threads = std::max(1, cores - 1);
+  wc.checkpoint_path = config.checkpoint_path;
+  s.worker = std::make_unique<AdaptationWorker>(*s.trainer, *s.buffer, s.publisher, wc);
+  s.worker->set_checkpoint_interval(config.checkpoint_interval);
+  s.worker->set_enabled(config.adapt && adapt::method_entry(s.method_name).adapts);
+}
+
+Engine::~Engine() {
+  try {
+    stop();
+  } catch (...) {
+    // A failed final save was reported by an explicit stop() if the caller
+    // wanted to know; a destructor must not throw.
+  }
+}
+
+bool Engine::segmentation() const { return impl_->reader_bundle.info.task == model::Task::Segment; }
+const std::vector<std::string>& Engine::labels() const { return impl_->reader_bundle.info.labels; }
+const std::string& Engine::method() const { return impl_->method_name; }
+int Engine::model_width() const { return static_cast<int>(impl_->reader_bundle.info.input.width); }
+int Engine::model_height() const { return static_cast<int>(impl_->reader_bundle.info.input.height); }
+model::Geometry Engine::geometry() const { return impl_->reader_bundle.info.input.geometry; }
+
+std::vector<std::string> Engine::take_warnings() {
+  std::lock_guard<std::mutex> lock(impl_->process_mutex);
+  return std::exchange(impl_->warnings, {});
+}
+
+Prediction Engine::process(const FrameView& frame) {
+  auto& s = *impl_;
+  std::lock_guard<std::mutex> lock(s.process_mutex);
+  // Inference takes one core; the worker takes the rest (set per thread).
+  if (at::get_num_threads() != 1) at::set_num_threads(1);
+  const uint64_t index = s.frames++;
+  const int interval = std::max(1, s.inference_interval.load());
+  if (s.have_last && index % static_cast<uint64_t>(interval) != 0) {
+    Prediction p = s.last;
+    p.frame = index;
+    p.reused = true;
+    return p;
+  }
+  Prediction p;
+  try {
+    const auto x = s.prepare(frame);
+    p = s.predict(x, frame);
+    if (s.worker && s.worker->enabled() && s.inferences % static_cast<uint64_t>(std::max(1, s.sample_interval.load())) == 0) {
+      s.buffer->offer(x[0], std::max(0, p.class_id));
+      ++s.offered;
+      s.worker->notify_sample();
+    }
+  } catch (const EngineError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw EngineError(std::string("inference failed: ") + e.what());
+  }
+  ++s.inferences;
+  p.frame = index;
+  p.adapt_steps = s.worker ? s.worker->stats().steps : 0;
+  s.mean_entropy = s.mean_entropy < 0 ? p.entropy : 0.95 * s.mean_entropy + 0.05 * p.entropy;
+  s.last = p;
+  s.have_last = true;
+  return p;
+}
+
+void Engine::request_checkpoint() {
+  if (impl_->worker) impl_->worker->request_checkpoint();
+}
+
+void Engine::set_adapt(bool on) {
+  if (impl_->worker) impl_->worker->set_enabled(on && adapt::method_entry(impl_->method_name).adapts);
+}
+void Engine::set_sample_interval(int n) { impl_->sample_interval = std::max(1, n); }
+void Engine::set_inference_interval(int n) { impl_->inference_interval = std::max(1, n); }
+void Engine::set_checkpoint_interval(double seconds) {
+  if (impl_->worker) impl_->worker->set_checkpoint_interval(seconds);
+}
+
+EngineStats Engine::stats() const {
+  auto& s = *impl_;
+  EngineStats out;
+  if (s.worker) {
+    const auto w = s.worker->stats();
+    out.adapt_steps = w.steps;
+    out.skipped_steps = w.skipped;
+    out.resets = w.resets;
+    out.peak_adapt_bytes = w.peak_step_bytes;
+    out.last_step_bytes = w.last_step_bytes;
+    out.mean_step_ms = w.mean_step_ms;
+    out.checkpoints_written = w.checkpoints_written;
+    out.adapting = s.worker->enabled();
+    out.last_error = w.last_error;
+  }
+  out.buffered = s.buffer ? static_cast<int64_t>(s.buffer->size()) : 0;
+  if (const auto snap = s.publisher.current()) out.snapshot = snap->version;
+  out.memory_cap = s.config.memory_cap;
+  out.plan = s.plan;
+  std::lock_guard<std::mutex> lock(s.process_mutex);
+  out.frames = s.frames;
+  out.inferences = s.inferences;
+  out.samples_offered = s.offered;
+  out.mean_entropy = std::max(0.0, s.mean_entropy);
+  return out;
+}
+
+void Engine::stop() {
+  auto& s = *impl_;
+  if (s.stopped.exchange(true)) return;
+  if (!s.worker) return;
+  s.worker->stop();
+  try {
+    s.worker->save_checkpoint();
+  } catch (const std::exception& e) {
+    throw EngineError("checkpoint-location '" + s.config.checkpoint_path + "': " + e.what());
+  }
+}
+
+}  // namespace ecotta::stream

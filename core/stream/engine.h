@@ -1,0 +1,124 @@
+#pragma once
+// The streaming facade: what the GStreamer element (and tools) call. One
+// Engine owns a model bundle twice over: a reader that predicts on the
+// caller's thread with the latest published snapshot of the adapted state,
+// and a trainer that an adaptation worker thread steps beside it on samples
+// from a pseudo-label-balanced buffer. The caller never waits for
+// adaptation. No LibTorch or GStreamer types appear here.
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/input_geometry.h"
+#include "stream/frame_input.h"
+
+namespace ecotta::stream {
+
+struct EngineConfig {
+  std::string model;                 // bundle path
+  std::string labels_file;           // one class name a line, replacing the bundle's; empty: the bundle's
+  std::string method = "ecotta";     // adapt::method_names()
+  bool adapt = true;                 // adaptation on at start (set_adapt toggles it)
+  int64_t adapt_batch = 16;          // samples per adaptation step
+  int sample_interval = 4;           // offer every Nth inferred frame to the sample buffer
+  int64_t buffer_capacity = 0;       // samples the buffer holds; 0: 4 x adapt_batch
+  int inference_interval = 1;        // infer every Nth frame, reuse the result between
+  // Method settings; a negative value keeps the stream default (stream_defaults.h).
+  double learning_rate = -1;
+  double reg_weight = -1;            // EcoTTA's lambda
+  double entropy_margin = -1;        // H0 = margin * ln C (EcoTTA, EATA)
+  int64_t memory_cap = 0;            // bytes for one adaptation step; 0: none
+  int threads = 0;                   // cores to use in all; 0: every core
+  std::string device = "cpu";        // "cpu" or "cuda"
+  std::string checkpoint_path;       // adapted state restored at start and saved here; empty: none
+  double checkpoint_interval = 60;   // seconds between periodic saves; 0: only at stop
+  int top_k = 5;
+};
+
+// A bad configuration or model: the message names what is wrong and where.
+class EngineError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Prediction {
+  uint64_t frame = 0;     // index of the frame in the stream
+  bool reused = false;    // copied from an earlier frame (inference_interval)
+  int class_id = -1;      // segmentation: the class covering most pixels
+  float confidence = 0;   // segmentation: that class's pixel share
+  std::vector<std::pair<int, float>> top;  // classification: best classes, best first
+  float entropy = 0;      // H / ln C of the prediction (segmentation: mean over pixels)
+  // Segmentation: the class of every pixel at model resolution, and shares.
+  int map_width = 0, map_height = 0;
+  std::vector<uint8_t> class_map;
+  std::vector<float> class_share;
+  model::ViewRect view;   // where the model's input lies in the frame
+  uint64_t snapshot = 0;  // version of the adapted state used (0: as loaded)
+  int64_t adapt_steps = 0;  // adaptation steps behind that snapshot
+};
+
+struct EngineStats {
+  uint64_t frames = 0, inferences = 0, samples_offered = 0;
+  int64_t adapt_steps = 0, skipped_steps = 0, resets = 0;
+  int64_t peak_adapt_bytes = 0;   // peak of one step, measured for the worker alone
+  int64_t last_step_bytes = 0;
+  double mean_step_ms = 0;
+  double mean_entropy = 0;        // running mean of the predictions' H / ln C
+  int64_t buffered = 0;
+  uint64_t snapshot = 0;
+  int64_t checkpoints_written = 0;
+  int64_t memory_cap = 0;
+  std::string plan;               // the memory plan in words ("" without a cap)
+  bool adapting = false;
+  std::string last_error;         // the adaptation worker's last failure, "" if none
+};
+
+// The adaptation methods an engine can run, in registry order, and each
+// one's summary line.
+const std::vector<std::string>& method_names();
+std::string method_summary(const std::string& name);
+
+class Engine {
+ public:
+  // Loads the model and starts the adaptation worker. Throws EngineError.
+  explicit Engine(const EngineConfig& config);
+  ~Engine();  // stop()
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // The bundle's description.
+  bool segmentation() const;
+  const std::vector<std::string>& labels() const;
+  const std::string& method() const;       // the method adapting (may be "norm" under a tight cap)
+  int model_width() const;
+  int model_height() const;
+  model::Geometry geometry() const;
+  // Warnings from start (e.g. a checkpoint that could not be restored).
+  std::vector<std::string> take_warnings();
+
+  // Streaming thread: map -> preprocess -> predict with the latest snapshot
+  // -> offer every Nth frame to the sample buffer. Never waits for a step.
+  // Throws EngineError for a frame it cannot read.
+  Prediction process(const FrameView& frame);
+
+  void set_adapt(bool on);
+  void set_sample_interval(int n);
+  void set_inference_interval(int n);
+  void set_checkpoint_interval(double seconds);
+  // Asks the worker to save the adapted state soon (e.g. at end of stream).
+  void request_checkpoint();
+  EngineStats stats() const;
+
+  // Stops the worker and saves the adapted state when a checkpoint path is
+  // set (atomically). Idempotent. Throws EngineError if the save failed.
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ecotta::stream
