@@ -253,3 +253,16 @@ TEST(Bundle, RobustAnchorThatDoesNotFitIsRefused) {
   save_bundle(dir.file("n.ecotta"), b);
   expect_bundle_error([&] { load_bundle(dir.file("n.ecotta")); }, {"n.ecotta", "robust anchor", "channels"});
 }
+
+TEST(Bundle, InputGeometryRoundTripsAndDefaultsToTheTasks) {
+  ecotta::testing::TempDir dir;
+  auto bundle = ecotta::test_support::small_warm_bundle();
+  bundle.info.input.geometry = ecotta::model::Geometry::Letterbox;
+  ecotta::model::save_bundle(dir.file("letterbox.ecotta"), bundle);
+  EXPECT_EQ(ecotta::model::load_bundle(dir.file("letterbox.ecotta")).info.input.geometry, ecotta::model::Geometry::Letterbox);
+  // Bundles written before the field existed (the shipped ones) get their task's.
+  EXPECT_EQ(ecotta::model::load_bundle(std::string(ECOTTA_FIXTURE_DIR) + "/../wrn-40-2.ecotta").info.input.geometry,
+            ecotta::model::Geometry::Crop);
+  EXPECT_EQ(ecotta::model::load_bundle(std::string(ECOTTA_FIXTURE_DIR) + "/../segmenter.ecotta").info.input.geometry,
+            ecotta::model::Geometry::Squash);
+}
