@@ -1,0 +1,336 @@
+// ecotta-stream-bench: the `ecotta` element measured as a user runs it.
+//
+//   latency   a live 30 fps source through ecotta with adaptation on and
+//             off: streaming-thread latency of the element (p50, p99),
+//             frames that took longer than a frame period, frames the
+//             synchronised sink dropped, adaptation steps per minute and
+//             frames adapted per frame seen; and a bare LibTorch batch-1
+//             forward of the same model for comparison.
+//   accuracy  an `ecotta stream` video with its truth file through ecotta,
+//             paced at the video's frame rate, adaptation on and off:
+//             frame accuracy (classification) or mIoU (segmentation) on
+//             clean and on shifted frames, and per condition.
+//
+// Prints one JSON object. scripts/benchmarks streaming runs it.
+#include <gst/app/gstappsink.h>
+#include <gst/gst.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "bare_forward.h"
+#include "ecotta-meta.h"
+
+namespace {
+
+using json = nlohmann::ordered_json;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string mode = "latency";
+  std::string model;
+  std::string video, truth;
+  double seconds = 60;
+  int width = 640, height = 480, fps = 30;
+  std::string element_properties;  // extra properties for ecotta
+};
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const auto i = static_cast<size_t>(std::min<double>(v.size() - 1, std::max(0.0, p * (v.size() - 1) + 0.5)));
+  return v[i];
+}
+
+// Times each buffer from the element's sink pad to its src pad (the same
+// streaming thread, so one timestamp in flight is enough).
+struct LatencyProbe {
+  Clock::time_point entered;
+  std::vector<double> ms;
+  static GstPadProbeReturn on_sink(GstPad*, GstPadProbeInfo*, gpointer self) {
+    static_cast<LatencyProbe*>(self)->entered = Clock::now();
+    return GST_PAD_PROBE_OK;
+  }
+  static GstPadProbeReturn on_src(GstPad*, GstPadProbeInfo*, gpointer self) {
+    auto* p = static_cast<LatencyProbe*>(self);
+    p->ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - p->entered).count());
+    return GST_PAD_PROBE_OK;
+  }
+};
+
+GstElement* launch(const std::string& description) {
+  GError* error = nullptr;
+  GstElement* pipeline = gst_parse_launch(description.c_str(), &error);
+  if (!pipeline || error) {
+    const std::string message = error ? error->message : "parse failed";
+    g_clear_error(&error);
+    throw std::runtime_error("pipeline '" + description + "': " + message);
+  }
+  return pipeline;
+}
+
+// Runs to EOS; throws on an error message.
+void run_to_eos(GstElement* pipeline, GstClockTime timeout) {
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstBus* bus = gst_element_get_bus(pipeline);
+  GstMessage* msg =
+      gst_bus_timed_pop_filtered(bus, timeout, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  std::string error;
+  if (!msg) error = "timed out";
+  else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+    GError* err = nullptr;
+    gst_message_parse_error(msg, &err, nullptr);
+    error = err ? err->message : "error";
+    g_clear_error(&err);
+  }
+  if (msg) gst_message_unref(msg);
+  gst_object_unref(bus);
+  if (!error.empty()) {
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    throw std::runtime_error(error);
+  }
+}
+
+guint64 uint64_of(GstElement* e, const char* property) {
+  guint64 v = 0;
+  g_object_get(e, property, &v, nullptr);
+  return v;
+}
+
+json latency_run(const Options& o, bool adapt) {
+  const int frames = static_cast<int>(o.seconds * o.fps);
+  const std::string description =
+      "videotestsrc is-live=true pattern=ball num-buffers=" + std::to_string(frames) +
+      " ! video/x-raw,format=RGB,width=" + std::to_string(o.width) + ",height=" + std::to_string(o.height) +
+      ",framerate=" + std::to_string(o.fps) + "/1 ! ecotta name=e model=" + o.model +
+      (adapt ? " adapt=true" : " adapt=false") + " " + o.element_properties +
+      " ! fakesink name=sink sync=true qos=true max-lateness=" + std::to_string(GST_SECOND / o.fps);
+  GstElement* pipeline = launch(description);
+  GstElement* e = gst_bin_get_by_name(GST_BIN(pipeline), "e");
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  LatencyProbe probe;
+  GstPad* sink_pad = gst_element_get_static_pad(e, "sink");
+  GstPad* src_pad = gst_element_get_static_pad(e, "src");
+  gst_pad_add_probe(sink_pad, GST_PAD_PROBE_TYPE_BUFFER, &LatencyProbe::on_sink, &probe, nullptr);
+  gst_pad_add_probe(src_pad, GST_PAD_PROBE_TYPE_BUFFER, &LatencyProbe::on_src, &probe, nullptr);
+  const auto start = Clock::now();
+  run_to_eos(pipeline, static_cast<GstClockTime>((o.seconds * 3 + 120) * GST_SECOND));
+  const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+  GstStructure* stats = nullptr;
+  g_object_get(sink, "stats", &stats, nullptr);
+  guint64 rendered = 0, dropped = 0;
+  gst_structure_get_uint64(stats, "rendered", &rendered);
+  gst_structure_get_uint64(stats, "dropped", &dropped);
+  gst_structure_free(stats);
+  const double period_ms = 1000.0 / o.fps;
+  const auto late = std::count_if(probe.ms.begin(), probe.ms.end(), [&](double ms) { return ms > period_ms; });
+  const guint64 steps = uint64_of(e, "adapt-steps");
+  json r;
+  r["adapt"] = adapt;
+  r["frames"] = probe.ms.size();
+  r["wall_s"] = wall;
+  r["latency_ms_p50"] = percentile(probe.ms, 0.5);
+  r["latency_ms_p99"] = percentile(probe.ms, 0.99);
+  r["latency_ms_max"] = probe.ms.empty() ? 0 : *std::max_element(probe.ms.begin(), probe.ms.end());
+  r["frames_over_period"] = late;
+  r["sink_rendered"] = rendered;
+  r["sink_dropped"] = dropped;
+  r["adapt_steps"] = steps;
+  r["adapt_steps_per_minute"] = steps / (wall / 60.0);
+  r["peak_adapt_bytes"] = uint64_of(e, "peak-adapt-bytes");
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(sink_pad);
+  gst_object_unref(src_pad);
+  gst_object_unref(e);
+  gst_object_unref(sink);
+  gst_object_unref(pipeline);
+  return r;
+}
+
+struct TruthFrame {
+  int label = -1;
+  std::string labels_png, condition;
+  int severity = 0;
+};
+
+std::vector<TruthFrame> read_truth(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot open truth file '" + path + "'");
+  std::vector<TruthFrame> frames;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    const auto j = json::parse(line);
+    TruthFrame t;
+    t.label = j.value("label", -1);
+    t.labels_png = j.value("labels_png", "");
+    t.condition = j.at("condition").get<std::string>();
+    t.severity = j.value("severity", 0);
+    frames.push_back(t);
+  }
+  return frames;
+}
+
+// Pixel confusion counts for mIoU.
+struct Confusion {
+  std::vector<int64_t> m;
+  int classes = 0;
+  void add(int truth, int predicted, int n_classes) {
+    if (classes == 0) {
+      classes = n_classes;
+      m.assign(static_cast<size_t>(n_classes * n_classes), 0);
+    }
+    if (truth >= 0 && truth < classes && predicted >= 0 && predicted < classes) ++m[static_cast<size_t>(truth * classes + predicted)];
+  }
+  double miou() const {
+    double sum = 0;
+    int n = 0;
+    for (int c = 0; c < classes; ++c) {
+      int64_t tp = m[static_cast<size_t>(c * classes + c)], fp = 0, fn = 0;
+      for (int k = 0; k < classes; ++k) {
+        if (k == c) continue;
+        fp += m[static_cast<size_t>(k * classes + c)];
+        fn += m[static_cast<size_t>(c * classes + k)];
+      }
+      if (tp + fp + fn == 0) continue;
+      sum += static_cast<double>(tp) / static_cast<double>(tp + fp + fn);
+      ++n;
+    }
+    return n ? sum / n : 0;
+  }
+};
+
+struct Score {
+  int64_t right = 0, total = 0;
+  Confusion confusion;
+};
+
+json accuracy_run(const Options& o, const std::vector<TruthFrame>& truth, bool adapt) {
+  // Paced at the video's rate (sync=true): adaptation gets the time a live camera gives it.
+  const std::string description = "filesrc location=" + o.video +
+                                   " ! avidemux ! jpegdec ! videoconvert ! ecotta name=e model=" + o.model +
+                                   (adapt ? " adapt=true" : " adapt=false") + " " + o.element_properties +
+                                   " ! appsink name=out sync=true max-buffers=0";
+  GstElement* pipeline = launch(description);
+  GstElement* e = gst_bin_get_by_name(GST_BIN(pipeline), "e");
+  GstAppSink* out = GST_APP_SINK(gst_bin_get_by_name(GST_BIN(pipeline), "out"));
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  std::map<std::string, Score> by_condition;
+  Score clean, shifted;
+  size_t frame = 0;
+  const auto start = Clock::now();
+  while (GstSample* sample = gst_app_sink_pull_sample(out)) {
+    GstBuffer* buffer = gst_sample_get_buffer(sample);
+    const auto* m = ecotta_buffer_get_meta(buffer);
+    if (m && frame < truth.size()) {
+      const auto& t = truth[frame];
+      const std::string key = t.condition == "clean" ? "clean" : t.condition + "@" + std::to_string(t.severity);
+      auto& bucket = t.condition == "clean" ? clean : shifted;
+      if (m->task == ECOTTA_TASK_CLASSIFY) {
+        const bool right = m->class_id == t.label;
+        bucket.right += right;
+        ++bucket.total;
+        by_condition[key].right += right;
+        ++by_condition[key].total;
+      } else {
+        // Truth labels at frame resolution, sampled at the centre of each
+        // class-map cell inside the model's view.
+        const cv::Mat labels = cv::imread(t.labels_png, cv::IMREAD_GRAYSCALE);
+        if (labels.empty()) throw std::runtime_error("cannot read '" + t.labels_png + "'");
+        for (guint y = 0; y < m->map_height; ++y)
+          for (guint x = 0; x < m->map_width; ++x) {
+            const int fx = static_cast<int>(m->view_x + (x + 0.5) * m->view_width / m->map_width);
+            const int fy = static_cast<int>(m->view_y + (y + 0.5) * m->view_height / m->map_height);
+            if (fx < 0 || fy < 0 || fx >= labels.cols || fy >= labels.rows) continue;
+            const int truth_class = labels.at<uint8_t>(fy, fx);
+            const int predicted = m->class_map[y * m->map_width + x];
+            bucket.confusion.add(truth_class, predicted, static_cast<int>(m->n_classes));
+            by_condition[key].confusion.add(truth_class, predicted, static_cast<int>(m->n_classes));
+          }
+        ++bucket.total;
+        ++by_condition[key].total;
+      }
+    }
+    ++frame;
+    gst_sample_unref(sample);
+  }
+  const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+  const bool classify = clean.confusion.classes == 0 && shifted.confusion.classes == 0;
+  const auto figure = [&](const Score& s) {
+    return classify ? (s.total ? static_cast<double>(s.right) / static_cast<double>(s.total) : 0) : s.confusion.miou();
+  };
+  json r;
+  r["adapt"] = adapt;
+  r["frames"] = frame;
+  r["wall_s"] = wall;
+  r["metric"] = classify ? "accuracy" : "miou";
+  r["clean"] = figure(clean);
+  r["shifted"] = figure(shifted);
+  r["clean_frames"] = clean.total;
+  r["shifted_frames"] = shifted.total;
+  json per;
+  for (const auto& [k, s] : by_condition) per[k] = figure(s);
+  r["per_condition"] = per;
+  r["adapt_steps"] = uint64_of(e, "adapt-steps");
+  r["resets"] = uint64_of(e, "resets");
+  r["peak_adapt_bytes"] = uint64_of(e, "peak-adapt-bytes");
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(out);
+  gst_object_unref(e);
+  gst_object_unref(pipeline);
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gst_init(&argc, &argv);
+  Options o;
+  CLI::App app{"Measures the ecotta element: live latency, or accuracy on an `ecotta stream` video"};
+  app.add_option("mode", o.mode, "latency or accuracy")->required();
+  app.add_option("--model", o.model, "Model bundle")->required();
+  app.add_option("--video", o.video, "accuracy: the video (Motion-JPEG AVI from `ecotta stream`)");
+  app.add_option("--truth", o.truth, "accuracy: its truth file");
+  app.add_option("--seconds", o.seconds, "latency: seconds per run")->capture_default_str();
+  app.add_option("--width", o.width, "latency: frame width")->capture_default_str();
+  app.add_option("--height", o.height, "latency: frame height")->capture_default_str();
+  app.add_option("--fps", o.fps, "latency: frame rate")->capture_default_str();
+  app.add_option("--properties", o.element_properties, "Extra ecotta properties, e.g. \"threads=2\"");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    json result;
+    result["mode"] = o.mode;
+    result["model"] = o.model;
+    result["properties"] = o.element_properties;
+    if (o.mode == "latency") {
+      result["width"] = o.width;
+      result["height"] = o.height;
+      result["fps"] = o.fps;
+      result["bare_forward_ms"] = ecotta::bench::bare_forward_ms(o.model, 300);
+      result["off"] = latency_run(o, false);
+      result["on"] = latency_run(o, true);
+    } else if (o.mode == "accuracy") {
+      const auto truth = read_truth(o.truth);
+      result["video"] = o.video;
+      result["off"] = accuracy_run(o, truth, false);
+      result["on"] = accuracy_run(o, truth, true);
+    } else {
+      throw std::invalid_argument("mode '" + o.mode + "': use latency or accuracy");
+    }
+    std::printf("%s\n", result.dump(2).c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ecotta-stream-bench: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
