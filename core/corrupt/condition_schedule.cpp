@@ -4,9 +4,9 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "corrupt/corruption.h"
+#include "corruption.h"
 
-namespace ecotta::tools {
+namespace ecotta::corrupt {
 
 const char* const kDefaultSchedule = "clean:4,fog@1-5:6,night@5:4,snow@5:4";
 
@@ -16,6 +16,12 @@ std::string trim(const std::string& s) {
   const size_t first = s.find_first_not_of(" \t");
   if (first == std::string::npos) return "";
   return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+}
+
+std::string known_conditions() {
+  std::string out = "clean";
+  for (const std::string& name : all_corruptions()) out += ", " + name;
+  return out;
 }
 
 std::string syntax_hint() {
@@ -61,9 +67,8 @@ ScheduleEntry parse_entry(const std::string& entry) {
   const size_t at = head.find('@');
   e.condition = trim(head.substr(0, at));
   if (e.condition.empty()) bad_entry(entry, "no condition name");
-  if (!corrupt::is_corruption(e.condition))
-    bad_entry(entry, "unknown condition '" + e.condition +
-                         "'; use clean or a name from `ecotta corrupt --list`");
+  if (!is_corruption(e.condition))
+    bad_entry(entry, "unknown condition '" + e.condition + "' (known: " + known_conditions() + ")");
   if (e.condition == "clean") {
     if (at != std::string::npos) bad_entry(entry, "clean takes no severity");
     return e;
@@ -118,4 +123,4 @@ Condition ConditionSchedule::at(double t) const {
   return {"clean", 0};  // not reached
 }
 
-}  // namespace ecotta::tools
+}  // namespace ecotta::corrupt

@@ -3,9 +3,10 @@
 #include <stdexcept>
 #include <string>
 
-#include "condition_schedule.h"
+#include "corrupt/condition_schedule.h"
+#include "corrupt/corruption.h"
 
-using ecotta::tools::ConditionSchedule;
+using ecotta::corrupt::ConditionSchedule;
 
 namespace {
 
@@ -73,4 +74,16 @@ TEST(ConditionSchedule, RefusesMalformedEntries) {
   expect_invalid("clean@2:1", "clean takes no severity");
   expect_invalid("clean:1,,fog:1", "empty entry");
   expect_invalid("fog@1-x:2", "severity 'x'");
+}
+
+TEST(ConditionSchedule, ErrorsNameTheEntryAndEveryKnownCondition) {
+  expect_invalid("clean:1, mist@2:3 ,fog:1", "schedule entry 'mist@2:3'");
+  for (const std::string& name : ecotta::corrupt::all_corruptions()) expect_invalid("mist:1", name);
+  expect_invalid("mist:1", "clean");
+}
+
+TEST(ConditionSchedule, TheDefaultScheduleParses) {
+  const auto s = ConditionSchedule::parse(ecotta::corrupt::kDefaultSchedule);
+  EXPECT_GT(s.period(), 0);
+  EXPECT_EQ(describe(s, 0), "clean@0");
 }

@@ -2,9 +2,10 @@
 #include <string>
 #include <vector>
 
-namespace ecotta::tools {
+namespace ecotta::corrupt {
 
-// When which condition applies in a video made by `ecotta stream`.
+// When which condition applies over time: the one grammar shared by
+// `ecotta stream` and the `ecottacorrupt` GStreamer element.
 //
 // A spec is a comma list of `condition[@severity | @from-to]:seconds`:
 //   clean:3          three seconds without corruption
@@ -30,7 +31,8 @@ struct Condition {
 
 class ConditionSchedule {
  public:
-  // Throws std::invalid_argument naming the bad entry and what was expected.
+  // Throws std::invalid_argument naming the bad entry, what was expected and,
+  // for an unknown condition, every known name.
   static ConditionSchedule parse(const std::string& spec);
 
   // The condition at time t >= 0 (seconds), the schedule repeated. A ramp of
@@ -44,7 +46,7 @@ class ConditionSchedule {
   double period_ = 0;
 };
 
-// The schedule `ecotta stream` uses when none is given.
+// The schedule `ecotta stream` and `ecottacorrupt` use when none is given.
 extern const char* const kDefaultSchedule;
 
-}  // namespace ecotta::tools
+}  // namespace ecotta::corrupt
