@@ -195,24 +195,42 @@ Engine::Engine(const EngineConfig& config) : impl_(std::make_unique<Impl>()) {
   s.method_name = config.method;
   int64_t batch = config.adapt_batch;
   auto trainer_options = options;
-  if (config.memory_cap > 0 && adapt::method_entry(config.method).trains) {
+  if (config.memory_cap > 0 && adapt::method_entry(config.method).adapts) {
     // Calibration steps on random inputs of the model's shape: a step's
     // memory depends on shapes, not on pixel values.
     torch::manual_seed(0);
     const auto calibration = torch::randn({config.adapt_batch, 3, in.height, in.width}).to(s.device);
-    adapt::MemoryPlan plan;
-    try {
-      plan = adapt::plan_method_memory(config.model, config.method, options, config.memory_cap, calibration, 2);
-    } catch (const std::exception& e) {
-      throw EngineError(std::string("memory-cap: ") + e.what());
+    const std::string cap_text = "memory-cap " + std::to_string(config.memory_cap) + " bytes";
+    if (adapt::method_entry(config.method).trains) {
+      adapt::MemoryPlan plan;
+      try {
+        plan = adapt::plan_method_memory(config.model, config.method, options, config.memory_cap, calibration, 2);
+      } catch (const std::exception& e) {
+        throw EngineError(std::string("memory-cap: ") + e.what());
+      }
+      s.plan = plan.reason;
+      if (plan.mode == adapt::MemoryPlan::Mode::StatisticsOnly) {
+        s.method_name = "norm";
+        s.warnings.push_back(cap_text + ": " + plan.reason);
+      } else {
+        batch = plan.batch;
+        trainer_options.ecotta.first_trained_part = plan.first_trained_part;
+      }
     }
-    s.plan = plan.reason;
-    if (plan.mode == adapt::MemoryPlan::Mode::StatisticsOnly) {
-      s.method_name = "norm";
-      s.warnings.push_back("memory-cap " + std::to_string(config.memory_cap) + " bytes: " + plan.reason);
-    } else {
-      batch = plan.batch;
-      trainer_options.ecotta.first_trained_part = plan.first_trained_part;
+    if (!adapt::method_entry(s.method_name).trains) {
+      // Statistics only: a step is a forward without autograd, its bytes
+      // proportional to the batch. Below one sample's worth nothing fits.
+      auto probe_bundle = load_for_stream(config.model, s.device);
+      auto probe = adapt::make_method(s.method_name, probe_bundle, options);
+      const int64_t one = adapt::measure_step_bytes(*probe, calibration.slice(0, 0, 1));
+      if (one > config.memory_cap)
+        throw EngineError(cap_text + " is below the " + std::to_string(one) +
+                          " bytes that statistics-only adaptation needs (one batch-1 forward of this model): raise "
+                          "memory-cap or set adapt=false");
+      batch = std::clamp<int64_t>(static_cast<int64_t>(0.9 * static_cast<double>(config.memory_cap) / std::max<int64_t>(one, 1)),
+                                  1, config.adapt_batch);
+      s.plan += (s.plan.empty() ? "" : "; ") + std::string("statistics only, ") + std::to_string(batch) +
+                " samples per step (" + std::to_string(one) + " bytes each)";
     }
   }
   try {

@@ -148,6 +148,10 @@ json latency_run(const Options& o, bool adapt) {
   r["sink_dropped"] = dropped;
   r["adapt_steps"] = steps;
   r["adapt_steps_per_minute"] = steps / (wall / 60.0);
+  gint batch = 0;
+  g_object_get(e, "adapt-batch-size", &batch, nullptr);
+  // Each step adapts on a batch drawn from the buffer: samples trained on per frame shown.
+  r["adapted_samples_per_frame"] = probe.ms.empty() ? 0.0 : static_cast<double>(steps * batch) / probe.ms.size();
   r["peak_adapt_bytes"] = uint64_of(e, "peak-adapt-bytes");
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(sink_pad);

@@ -4,6 +4,7 @@
 #include <gst/video/gstvideometa.h>
 #include <gst/video/video.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -11,6 +12,8 @@
 #include <fstream>
 #include <string>
 #include <thread>
+
+#include <unistd.h>
 #include <vector>
 
 #include "ecotta-meta.h"
@@ -384,7 +387,16 @@ TEST(EcottaElement, FiftyStateCyclesAndEosWithAFullBufferLeaveNoThreadBehind) {
     for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) (void)e, ++n;
     return n;
   };
+  auto rss_mib = [] {
+    long pages = 0, resident = 0;
+    if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+      std::fclose(f);
+    }
+    return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / 1048576.0;
+  };
   size_t baseline = 0;
+  double rss_after_warmup = 0;
   for (int cycle = 0; cycle < 50; ++cycle) {
     ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
     GstBus* bus = gst_element_get_bus(pipeline);
@@ -400,8 +412,56 @@ TEST(EcottaElement, FiftyStateCyclesAndEosWithAFullBufferLeaveNoThreadBehind) {
     gst_object_unref(bus);
     ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_NULL), GST_STATE_CHANGE_FAILURE);
     if (cycle == 1) baseline = threads();
+    if (cycle == 9) rss_after_warmup = rss_mib();
   }
+  // Each start loads the model twice (~20 MB) and frees it at stop: 40 more
+  // cycles must not keep what they loaded.
+  const double growth = rss_mib() - rss_after_warmup;
+  std::printf("RSS after 10 cycles %.1f MiB, growth over 40 more %.1f MiB\n", rss_after_warmup, growth);
+  EXPECT_LT(growth, 20.0);
   // LibTorch's OpenMP pool may keep its threads; our worker must not add one per cycle.
   EXPECT_LE(threads(), baseline + 2);
+  gst_object_unref(pipeline);
+}
+
+TEST(EcottaElement, FlushingSeeksKeepResultsComing) {
+  init_gstreamer();
+  GstElement* pipeline = gst_parse_launch(
+      ("videotestsrc ! video/x-raw,width=64,height=48,framerate=30/1 ! ecotta name=e adapt-batch-size=4 "
+       "adapt-sample-interval=1 model=" +
+       kClassifier + " ! fakesink name=sink sync=false")
+          .c_str(),
+      nullptr);
+  ASSERT_NE(pipeline, nullptr);
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  GstPad* pad = gst_element_get_static_pad(sink, "sink");
+  struct Counts {
+    std::atomic<int> buffers{0}, with_meta{0};
+  } counts;
+  gst_pad_add_probe(
+      pad, GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad*, GstPadProbeInfo* info, gpointer data) {
+        auto* c = static_cast<Counts*>(data);
+        ++c->buffers;
+        if (ecotta_buffer_get_meta(GST_PAD_PROBE_INFO_BUFFER(info))) ++c->with_meta;
+        return GST_PAD_PROBE_OK;
+      },
+      &counts, nullptr);
+  ASSERT_NE(gst_element_set_state(pipeline, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  ASSERT_EQ(gst_element_get_state(pipeline, nullptr, nullptr, 30 * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+  for (int seek = 0; seek < 10; ++seek) {
+    const int before = counts.buffers.load();
+    ASSERT_TRUE(gst_element_seek_simple(pipeline, GST_FORMAT_TIME,
+                                        static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT),
+                                        (seek % 3) * GST_SECOND));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (counts.buffers.load() < before + 10 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_GE(counts.buffers.load(), before + 10) << "after seek " << seek;
+  }
+  EXPECT_EQ(counts.buffers.load(), counts.with_meta.load());
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pad);
+  gst_object_unref(sink);
   gst_object_unref(pipeline);
 }

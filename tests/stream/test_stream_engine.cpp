@@ -238,6 +238,26 @@ TEST(StreamEngine, AdaptationBytesStayUnderTheMemoryCap) {
   EXPECT_LE(st.peak_adapt_bytes, c.memory_cap) << st.plan;
 }
 
+TEST(StreamEngine, ACapBelowStatisticsOnlyIsAnErrorAndATightOneFallsBackToStatistics) {
+  TempDir dir;
+  auto c = config_for(small_bundle_file(dir));
+  c.memory_cap = 1000;  // not even one forward of one sample
+  try {
+    stream::Engine engine(c);
+    FAIL() << "accepted a cap below statistics-only adaptation";
+  } catch (const stream::EngineError& e) {
+    EXPECT_NE(std::string(e.what()).find("statistics-only"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("memory-cap"), std::string::npos) << e.what();
+  }
+  // A cap that fits a forward but no gradient step: statistics only, said so.
+  c.memory_cap = 1200 * 1024;
+  stream::Engine engine(c);
+  EXPECT_EQ(engine.method(), "norm");
+  EXPECT_EQ(engine.take_warnings().size(), 1u);
+  run_until_steps(engine, 3);
+  EXPECT_LE(engine.stats().peak_adapt_bytes, c.memory_cap) << engine.stats().plan;
+}
+
 TEST(StreamEngine, LabelsFileReplacesTheLabelsAndAWrongCountIsRefused) {
   TempDir dir;
   auto c = config_for(small_bundle_file(dir));
