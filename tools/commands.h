@@ -10,6 +10,7 @@ namespace ecotta::tools {
 void add_info_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_warmup_command(CLI::App& app);
+void add_anchor_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_import_command(CLI::App& app);

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   ecotta::tools::add_info_command(app);
   ecotta::tools::add_train_command(app);
   ecotta::tools::add_warmup_command(app);
+  ecotta::tools::add_anchor_command(app);
   ecotta::tools::add_eval_command(app);
   ecotta::tools::add_inspect_command(app);
   ecotta::tools::add_import_command(app);

@@ -22,6 +22,7 @@ class AdaptiveBatchNorm2dImpl : public torch::nn::Module {
   NormMode mode() const { return mode_; }
   // Momentum of the Robust EMA (RoTTA uses ~0.05).
   void set_robust_momentum(double m) { robust_momentum_ = m; }
+  double robust_momentum() const { return robust_momentum_; }
   // Returns the Robust statistics to the source statistics.
   void reset_robust_stats();
 

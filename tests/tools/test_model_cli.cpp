@@ -2,6 +2,8 @@
 // shipped bundles checked against models/manifest.json.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -300,3 +302,22 @@ TEST(ShippedModels, RobustStatisticsStartFromTheSourceOnes) {
   EXPECT_GT(source, 0.9);
   EXPECT_GT(robust, source - 0.03) << "robust " << robust << " source " << source;
 }
+
+TEST(ShippedModels, AnchorMakesTheClassifierWorkOneFrameAtATime) {
+  // The shipped classifier's meta networks were warmed up with batch
+  // statistics; frozen at the source statistics it is near chance, frozen
+  // at a measured anchor it scores about its batch figure.
+  TempDir dir;
+  const auto r = run_ecotta("anchor --model '" + repo("models/wrn-40-2-ecotta.ecotta") + "' --out '" +
+                                dir.file("anchored.ecotta") + "' --samples 1280 --eval-limit 500",
+                            dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  double before = 0, after = 0;
+  const auto at = r.out.find("one frame at a time): ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  ASSERT_EQ(std::sscanf(r.out.c_str() + at, "one frame at a time): %lf from the source statistics, %lf", &before, &after), 2)
+      << r.out;
+  EXPECT_LT(before, 0.5);
+  EXPECT_GT(after, 0.9);
+}
+
