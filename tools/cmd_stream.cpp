@@ -56,6 +56,7 @@ struct StreamOptions {
   int height = 480;
   double fps = 30;
   std::string data_dir;
+  std::string split = "test";  // whose items: test (evaluation) or train (validating settings)
 };
 
 // A uniform number in [0, 1) from a 64-bit hash.
@@ -262,7 +263,7 @@ void run_stream(const StreamOptions& o) {
   const auto start = std::chrono::steady_clock::now();
 
   const std::string dir = o.data_dir.empty() ? data::default_data_dir() : o.data_dir;
-  const data::ImageSet items = data::load_fashion_mnist(dir, data::Split::Test);
+  const data::ImageSet items = data::load_fashion_mnist(dir, o.split == "train" ? data::Split::Train : data::Split::Test);
   std::function<Content(double)> render;
   if (segment)
     render = [content = std::make_shared<SegmentContent>(items, o.width, o.height, o.seed)](double t) {
@@ -391,6 +392,9 @@ void add_stream_command(CLI::App& app) {
   cmd->add_option("--height", o.height, "Frame height")->capture_default_str()->check(CLI::Range(64, 4096));
   cmd->add_option("--fps", o.fps, "Frames per second")->capture_default_str()->check(CLI::Range(1.0, 240.0));
   cmd->add_option("--data-dir", o.data_dir, "Fashion-MNIST folder (default: $ECOTTA_DATA_DIR or Debian's)");
+  cmd->add_option("--split", o.split, "Whose items the video shows: test, or train to validate settings without "
+                                      "touching test images")
+      ->capture_default_str()->check(CLI::IsMember({"test", "train"}));
   cmd->callback([] { run_stream(o); });
 }
 
