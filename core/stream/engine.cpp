@@ -69,8 +69,9 @@ torch::Device parse_device(const std::string& name) {
   throw EngineError("device='" + name + "': use cpu or cuda");
 }
 
-float normalized_entropy(const torch::Tensor& probs, int64_t classes) {
-  const auto h = -(probs * torch::log(probs.clamp_min(1e-12))).sum(0);
+// Mean entropy / ln C over the positions of `log_probs` (classes first).
+float normalized_entropy(const torch::Tensor& log_probs, int64_t classes) {
+  const auto h = -(log_probs.exp() * log_probs).sum(0);
   return static_cast<float>(h.mean().item<double>() / std::log(static_cast<double>(std::max<int64_t>(classes, 2))));
 }
 
@@ -137,9 +138,12 @@ struct Engine::Impl {
     Prediction p;
     p.snapshot = seen;
     const int64_t classes = logits.size(1);
-    const auto probs = torch::softmax(logits[0], 0);
+    // Classes first and dense (a segmenter's output runs channels-last):
+    // one log-softmax gives the probabilities and the entropy.
+    const auto log_probs = torch::log_softmax(logits[0].contiguous(), 0);
     if (logits.dim() == 2) {
-      p.entropy = normalized_entropy(probs, classes);
+      p.entropy = normalized_entropy(log_probs, classes);
+      const auto probs = log_probs.exp();
       const auto k = std::min<int64_t>(std::max(config.top_k, 1), classes);
       const auto [values, indices] = probs.topk(k);
       for (int64_t i = 0; i < k; ++i)
@@ -147,8 +151,8 @@ struct Engine::Impl {
       p.class_id = p.top.front().first;
       p.confidence = p.top.front().second;
     } else {
-      p.entropy = normalized_entropy(probs, classes);
-      const auto map = probs.argmax(0).to(torch::kUInt8).contiguous();
+      p.entropy = normalized_entropy(log_probs, classes);
+      const auto map = log_probs.argmax(0).to(torch::kUInt8).contiguous();
       p.map_height = static_cast<int>(map.size(0));
       p.map_width = static_cast<int>(map.size(1));
       p.class_map.assign(map.data_ptr<uint8_t>(), map.data_ptr<uint8_t>() + map.numel());
