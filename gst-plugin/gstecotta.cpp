@@ -238,8 +238,7 @@ static gboolean gst_ecotta_sink_event(GstBaseTransform* trans, GstEvent* event) 
 }
 
 static void attach_metadata(GstEcotta* self, GstBuffer* buffer, const ecotta::stream::Prediction& p,
-                            const GstVideoInfo* info, bool adapting, int64_t peak_bytes, int64_t cap,
-                            double mean_entropy) {
+                            const GstVideoInfo* info, int64_t cap) {
   auto* s = self->state;
   auto* m = ecotta_buffer_add_meta(buffer);
   m->task = s->engine->segmentation() ? ECOTTA_TASK_SEGMENT : ECOTTA_TASK_CLASSIFY;
@@ -261,11 +260,11 @@ static void attach_metadata(GstEcotta* self, GstBuffer* buffer, const ecotta::st
   m->view_width = static_cast<gint>(std::lround(p.view.width));
   m->view_height = static_cast<gint>(std::lround(p.view.height));
   ecotta_meta_set_method(m, s->engine->method().c_str());
-  m->adapting = adapting;
+  m->adapting = p.adapting;
   m->adapt_steps = static_cast<guint64>(p.adapt_steps);
   m->snapshot = p.snapshot;
-  m->mean_entropy = static_cast<gfloat>(mean_entropy);
-  m->peak_adapt_bytes = peak_bytes;
+  m->mean_entropy = p.mean_entropy;
+  m->peak_adapt_bytes = p.peak_adapt_bytes;
   m->memory_cap = cap;
 
   // The same result where any GStreamer application looks without our
@@ -305,22 +304,19 @@ static GstFlowReturn gst_ecotta_transform_ip(GstBaseTransform* trans, GstBuffer*
   view.full_range = colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255;
 
   ecotta::stream::Prediction prediction;
-  ecotta::stream::EngineStats stats;
   try {
     prediction = s->engine->process(view);
-    stats = s->engine->stats();
   } catch (const std::exception& e) {
     gst_video_frame_unmap(&frame);
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Inference failed: %s", e.what()), (nullptr));
     return GST_FLOW_ERROR;
   }
   gst_video_frame_unmap(&frame);
-  attach_metadata(self, buffer, prediction, &filter->in_info, stats.adapting, stats.peak_adapt_bytes,
-                  stats.memory_cap, stats.mean_entropy);
-
   GST_OBJECT_LOCK(self);
   const double interval = s->settings.stats_interval;
+  const auto cap = static_cast<int64_t>(s->settings.memory_cap);
   GST_OBJECT_UNLOCK(self);
+  attach_metadata(self, buffer, prediction, &filter->in_info, cap);
   const gint64 now = g_get_monotonic_time();
   if (interval > 0 && now - s->last_stats_us >= static_cast<gint64>(interval * 1e6)) {
     s->last_stats_us = now;

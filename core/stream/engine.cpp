@@ -316,8 +316,14 @@ Prediction Engine::process(const FrameView& frame) {
   }
   ++s.inferences;
   p.frame = index;
-  p.adapt_steps = s.worker ? s.worker->stats().steps : 0;
+  if (s.worker) {
+    const auto w = s.worker->stats();
+    p.adapt_steps = w.steps;
+    p.peak_adapt_bytes = w.peak_step_bytes;
+    p.adapting = s.worker->enabled();
+  }
   s.mean_entropy = s.mean_entropy < 0 ? p.entropy : 0.95 * s.mean_entropy + 0.05 * p.entropy;
+  p.mean_entropy = static_cast<float>(s.mean_entropy);
   s.last = p;
   s.have_last = true;
   return p;

@@ -58,6 +58,10 @@ struct Prediction {
   model::ViewRect view;   // where the model's input lies in the frame
   uint64_t snapshot = 0;  // version of the adapted state used (0: as loaded)
   int64_t adapt_steps = 0;  // adaptation steps behind that snapshot
+  // The adaptation side when the frame was processed (for the metadata).
+  bool adapting = false;
+  int64_t peak_adapt_bytes = 0;
+  float mean_entropy = 0;  // running mean of `entropy` over recent frames
 };
 
 struct EngineStats {

@@ -30,6 +30,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "bare_forward.h"
+#include "train/evaluate.h"
 #include "ecotta-meta.h"
 
 namespace {
@@ -198,21 +199,11 @@ struct Confusion {
     }
     if (truth >= 0 && truth < classes && predicted >= 0 && predicted < classes) ++m[static_cast<size_t>(truth * classes + predicted)];
   }
+  // The evaluator's own mIoU (classes absent from truth and predictions skipped).
   double miou() const {
-    double sum = 0;
-    int n = 0;
-    for (int c = 0; c < classes; ++c) {
-      int64_t tp = m[static_cast<size_t>(c * classes + c)], fp = 0, fn = 0;
-      for (int k = 0; k < classes; ++k) {
-        if (k == c) continue;
-        fp += m[static_cast<size_t>(k * classes + c)];
-        fn += m[static_cast<size_t>(c * classes + k)];
-      }
-      if (tp + fp + fn == 0) continue;
-      sum += static_cast<double>(tp) / static_cast<double>(tp + fp + fn);
-      ++n;
-    }
-    return n ? sum / n : 0;
+    if (classes == 0) return 0;
+    auto counts = m;
+    return ecotta::train::mean_iou_from_confusion(torch::from_blob(counts.data(), {classes, classes}, torch::kInt64));
   }
 };
 
