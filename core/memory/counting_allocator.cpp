@@ -27,7 +27,13 @@ namespace detail {
 struct OwnerSlot {
   std::atomic<int64_t> current{0};
   std::atomic<int64_t> peak{0};
+  std::atomic<int64_t> high{0};  // highest current ever (peak is reset between measurements)
   bool in_use = false;  // guarded by g_owner_mutex
+  // Freed blocks kept for reuse, by size (MemoryOwner reuse_blocks).
+  std::mutex kept_mutex;
+  bool reuse = false;  // guarded by kept_mutex
+  std::unordered_multimap<size_t, void*> kept;
+  int64_t kept_bytes = 0;
 };
 }  // namespace detail
 
@@ -53,6 +59,7 @@ OwnerSlot* acquire_slot() {
     if (!s->in_use && s->current.load() == 0) {
       s->in_use = true;
       s->peak.store(0);
+      s->high.store(0);
       return s;
     }
   }
@@ -62,9 +69,48 @@ OwnerSlot* acquire_slot() {
   return s;
 }
 
+void set_reuse(OwnerSlot* s, bool reuse) {
+  std::unordered_multimap<size_t, void*> kept;
+  {
+    std::lock_guard<std::mutex> lock(s->kept_mutex);
+    s->reuse = reuse;
+    kept.swap(s->kept);
+    s->kept_bytes = 0;
+  }
+  for (const auto& [bytes, p] : kept) c10::free_cpu(p);
+}
+
 void release_slot(OwnerSlot* s) {
+  set_reuse(s, false);  // frees the kept blocks; later frees go back to the system
   std::lock_guard<std::mutex> lock(g_owner_mutex);
   s->in_use = false;
+}
+
+// A kept block of exactly `n` bytes for this thread's owner, or null.
+void* take_kept(OwnerSlot* owner, size_t n) {
+  if (!owner || n < MemoryOwner::kReusedBlockBytes) return nullptr;
+  std::lock_guard<std::mutex> lock(owner->kept_mutex);
+  if (!owner->reuse) return nullptr;
+  const auto it = owner->kept.find(n);
+  if (it == owner->kept.end()) return nullptr;
+  void* p = it->second;
+  owner->kept.erase(it);
+  owner->kept_bytes -= static_cast<int64_t>(n);
+  return p;
+}
+
+// Keeps a freed block for its owner if it reuses blocks and the kept bytes
+// stay within twice the most it ever had live (blocks are matched by exact
+// size, so one pass can need more kept bytes than its peak: a size freed
+// before another is allocated cannot serve it); returns whether it kept it.
+bool keep(OwnerSlot* owner, void* p, size_t n) {
+  if (!owner || n < MemoryOwner::kReusedBlockBytes) return false;
+  std::lock_guard<std::mutex> lock(owner->kept_mutex);
+  const auto bytes = static_cast<int64_t>(n);
+  if (!owner->reuse || owner->kept_bytes + bytes > 2 * owner->high.load()) return false;
+  owner->kept.emplace(n, p);
+  owner->kept_bytes += bytes;
+  return true;
 }
 
 void raise_peak(std::atomic<int64_t>& peak, int64_t now) {
@@ -94,7 +140,11 @@ void note_alloc(void* p, size_t n) {
   }
   const auto bytes = static_cast<int64_t>(n);
   raise_peak(g_peak, g_current.fetch_add(bytes) + bytes);
-  if (owner) raise_peak(owner->peak, owner->current.fetch_add(bytes) + bytes);
+  if (owner) {
+    const int64_t now = owner->current.fetch_add(bytes) + bytes;
+    raise_peak(owner->peak, now);
+    raise_peak(owner->high, now);
+  }
 }
 
 void counting_free(void* p) {
@@ -112,6 +162,7 @@ void counting_free(void* p) {
   if (known) {
     g_current.fetch_sub(static_cast<int64_t>(a.bytes));
     if (a.owner) a.owner->current.fetch_sub(static_cast<int64_t>(a.bytes));
+    if (keep(a.owner, p, a.bytes)) return;
   }
   c10::free_cpu(p);
 }
@@ -126,7 +177,8 @@ void counting_free(void* p) {
 class CountingCpuAllocator final : public c10::Allocator {
  public:
   c10::DataPtr allocate(size_t n) ECOTTA_ALLOCATE_CONST override {
-    void* p = c10::alloc_cpu(n);
+    void* p = take_kept(t_owner, n);
+    if (!p) p = c10::alloc_cpu(n);
     if (p) note_alloc(p, n);
     return {p, p, &counting_free, c10::Device(c10::DeviceType::CPU)};
   }
@@ -159,12 +211,16 @@ PeakScope::PeakScope() : start_(AllocationCounter::install().current_bytes()) {
 
 int64_t PeakScope::peak_above_start() const { return AllocationCounter::install().peak_bytes() - start_; }
 
-MemoryOwner::MemoryOwner() : slot_(acquire_slot()) {}
+MemoryOwner::MemoryOwner(bool reuse_blocks) : slot_(acquire_slot()) { set_reuse(slot_, reuse_blocks); }
 MemoryOwner::~MemoryOwner() { release_slot(slot_); }
 
 int64_t MemoryOwner::current_bytes() const { return slot_->current.load(); }
 int64_t MemoryOwner::peak_bytes() const { return slot_->peak.load(); }
 void MemoryOwner::reset_peak() { slot_->peak.store(slot_->current.load()); }
+int64_t MemoryOwner::kept_bytes() const {
+  std::lock_guard<std::mutex> lock(slot_->kept_mutex);
+  return slot_->kept_bytes;
+}
 
 OwnerScope::OwnerScope(MemoryOwner& owner) : previous_(t_owner) {
   AllocationCounter::install();

@@ -67,7 +67,7 @@ class AdaptationWorker {
   adapt::SampleBuffer& buffer_;
   adapt::SnapshotPublisher& publisher_;
   WorkerConfig config_;
-  memory::MemoryOwner owner_;
+  memory::MemoryOwner owner_{/*reuse_blocks=*/true};  // a step's blocks come back next step
 
   std::atomic<bool> enabled_{true};
   std::atomic<bool> stopping_{false};

@@ -16,6 +16,7 @@
 #include "adapt/methods.h"
 #include "adapt/sample_buffer.h"
 #include "adapt/snapshot.h"
+#include "memory/counting_allocator.h"
 #include "adaptation_worker.h"
 #include "model/bundle.h"
 #include "stream_defaults.h"
@@ -109,6 +110,9 @@ struct Engine::Impl {
   torch::Tensor mean, std;
   std::vector<std::string> warnings;
 
+  // Inference repeats the same shapes every frame: its blocks are reused
+  // instead of mapped and unmapped again (see memory::MemoryOwner).
+  memory::MemoryOwner inference_owner{/*reuse_blocks=*/true};
   std::mutex process_mutex;  // one frame at a time; guards everything below
   uint64_t frames = 0, inferences = 0, offered = 0;
   double mean_entropy = -1;
@@ -241,7 +245,13 @@ Engine::Engine(const EngineConfig& config) : impl_(std::make_unique<Impl>()) {
     s.trainer = adapt::make_method(s.method_name, s.trainer_bundle, trainer_options);
     s.reader = adapt::make_method(s.method_name, s.reader_bundle, options);
   } catch (const std::exception& e) {
-    throw EngineError("method=" + s.method_name + " with model '" + config.model + "': " + e.what());
+    // A bundle without meta networks (e.g. wrn-40-2.ecotta) can still run
+    // every method but EcoTTA: say so, since ecotta is the default.
+    const bool meta_missing = !s.reader_bundle.meta && s.method_name == "ecotta";
+    throw EngineError("method=" + s.method_name + " with model '" + config.model + "': " + e.what() +
+                      (meta_missing ? "; this bundle has none: use a bundle with meta networks (e.g. "
+                                      "models/wrn-40-2-ecotta.ecotta) or method=tent, eata, cotta, norm or source"
+                                    : ""));
   }
   s.reader_state = s.reader->adapted_state();
 
@@ -290,6 +300,7 @@ std::vector<std::string> Engine::take_warnings() {
 Prediction Engine::process(const FrameView& frame) {
   auto& s = *impl_;
   std::lock_guard<std::mutex> lock(s.process_mutex);
+  const memory::OwnerScope owner_scope(s.inference_owner);
   // Inference takes one core; the worker takes the rest (set per thread).
   if (at::get_num_threads() != 1) at::set_num_threads(1);
   const uint64_t index = s.frames++;

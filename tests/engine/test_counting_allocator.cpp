@@ -165,3 +165,49 @@ TEST(MemoryOwner, OwnerDestroyedBeforeItsTensorIsSafe) {
   EXPECT_EQ(after.current_bytes(), 0);
   EXPECT_EQ(after.peak_bytes(), 0);
 }
+
+TEST(MemoryOwner, ReusingOwnerGetsItsFreedBlockBackForTheSameSize) {
+  MemoryOwner owner(/*reuse_blocks=*/true);
+  OwnerScope scope(owner);
+  auto t = mib_tensor(4);
+  const void* block = t.data_ptr();
+  t = torch::Tensor();
+  EXPECT_EQ(owner.current_bytes(), 0);  // kept, not live
+  EXPECT_EQ(owner.kept_bytes(), 4 * kMiB);
+  auto again = mib_tensor(4);
+  EXPECT_EQ(again.data_ptr(), block);
+  EXPECT_EQ(owner.kept_bytes(), 0);
+  EXPECT_EQ(owner.current_bytes(), 4 * kMiB);
+  auto other = mib_tensor(3);  // another size never gets a kept block
+  EXPECT_NE(other.data_ptr(), block);
+}
+
+TEST(MemoryOwner, KeepsNothingWithoutReuseNorSmallBlocks) {
+  MemoryOwner plain, reusing(/*reuse_blocks=*/true);
+  {
+    OwnerScope scope(plain);
+    mib_tensor(4);
+  }
+  EXPECT_EQ(plain.kept_bytes(), 0);
+  OwnerScope scope(reusing);
+  torch::empty({static_cast<int64_t>(MemoryOwner::kReusedBlockBytes / 4) - 1}, torch::kFloat32);
+  EXPECT_EQ(reusing.kept_bytes(), 0);
+}
+
+TEST(MemoryOwner, KeptBytesNeverExceedTwiceTheMostTheOwnerHadLive) {
+  MemoryOwner owner(/*reuse_blocks=*/true);
+  OwnerScope scope(owner);
+  {
+    auto a = mib_tensor(4), b = mib_tensor(4);  // 8 MiB live at most: 16 may be kept
+  }
+  EXPECT_EQ(owner.kept_bytes(), 8 * kMiB);
+  { auto c = mib_tensor(6); }
+  EXPECT_EQ(owner.kept_bytes(), 14 * kMiB);
+  { auto d = mib_tensor(3); }  // 17 kept would be over 2 x 8
+  EXPECT_EQ(owner.kept_bytes(), 14 * kMiB);
+  // Freed on another thread, a block still goes back to its owner.
+  auto e = mib_tensor(4);
+  EXPECT_EQ(owner.kept_bytes(), 10 * kMiB);
+  std::thread([t = std::move(e)]() mutable { t = torch::Tensor(); }).join();
+  EXPECT_EQ(owner.kept_bytes(), 14 * kMiB);
+}
