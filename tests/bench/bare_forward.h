@@ -3,10 +3,18 @@
 
 namespace ecotta::bench {
 
-// Mean milliseconds of a bare LibTorch batch-1 forward of the bundle's
-// network (with its meta networks when it has them, robust statistics, no
-// autograd, one intra-op thread) on a ready input tensor: what the element
-// is compared against. `runs` timed after a few untimed ones.
-double bare_forward_ms(const std::string& bundle_path, int runs);
+struct BareForward {
+  double paced_p50_ms = 0;    // one frame every 1/fps seconds, as a live source gives them
+  double paced_p99_ms = 0;
+  double unpaced_p50_ms = 0;  // frames back to back (warm caches: a lower bound)
+};
+
+// A plain LibTorch application on the same frames as the element, per frame:
+// a width x height RGB frame cut to the bundle's view and shrunk with
+// OpenCV's area resize, to a normalized float tensor, a batch-1 forward of
+// the network (with its meta networks when it has them, robust statistics
+// frozen, no autograd, one intra-op thread), and the arg-max. This is what
+// the element is compared against: the same work without the element.
+BareForward bare_forward(const std::string& bundle_path, int width, int height, double fps, int runs);
 
 }  // namespace ecotta::bench

@@ -4,8 +4,9 @@
 //             off: streaming-thread latency of the element (p50, p99),
 //             frames that took longer than a frame period, frames the
 //             synchronised sink dropped, adaptation steps per minute and
-//             frames adapted per frame seen; and a bare LibTorch batch-1
-//             forward of the same model for comparison.
+//             frames adapted per frame seen; and a plain LibTorch
+//             application's batch-1 forward of the same model, preprocessing
+//             included, paced the same way (bare_forward.h), for comparison.
 //   accuracy  an `ecotta stream` video with its truth file through ecotta,
 //             paced at the video's frame rate, adaptation on and off:
 //             frame accuracy (classification) or mIoU (segmentation) on
@@ -103,6 +104,32 @@ void run_to_eos(GstElement* pipeline, GstClockTime timeout) {
     gst_element_set_state(pipeline, GST_STATE_NULL);
     throw std::runtime_error(error);
   }
+}
+
+// The next sample, or null at end of stream. Throws with the bus's error
+// message if the pipeline failed (appsink alone would wait for ever).
+GstSample* next_sample(GstElement* pipeline, GstAppSink* sink) {
+  GstBus* bus = gst_element_get_bus(pipeline);
+  GstSample* sample = nullptr;
+  std::string error;
+  while (!(sample = gst_app_sink_try_pull_sample(sink, 100 * GST_MSECOND)) && !gst_app_sink_is_eos(sink)) {
+    if (GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
+      GError* err = nullptr;
+      gchar* debug = nullptr;
+      gst_message_parse_error(msg, &err, &debug);
+      error = std::string(err ? err->message : "error") + (debug ? std::string(" (") + debug + ")" : "");
+      g_clear_error(&err);
+      g_free(debug);
+      gst_message_unref(msg);
+      break;
+    }
+  }
+  gst_object_unref(bus);
+  if (!error.empty()) {
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    throw std::runtime_error(error);
+  }
+  return sample;
 }
 
 guint64 uint64_of(GstElement* e, const char* property) {
@@ -226,7 +253,7 @@ json accuracy_run(const Options& o, const std::vector<TruthFrame>& truth, bool a
   Score clean, shifted;
   size_t frame = 0;
   const auto start = Clock::now();
-  while (GstSample* sample = gst_app_sink_pull_sample(out)) {
+  while (GstSample* sample = next_sample(pipeline, out)) {
     GstBuffer* buffer = gst_sample_get_buffer(sample);
     const auto* m = ecotta_buffer_get_meta(buffer);
     if (m && frame < truth.size()) {
@@ -315,7 +342,11 @@ int main(int argc, char** argv) {
       result["width"] = o.width;
       result["height"] = o.height;
       result["fps"] = o.fps;
-      result["bare_forward_ms"] = ecotta::bench::bare_forward_ms(o.model, 300);
+      // 20 s of paced frames at the default rate.
+      const auto bare = ecotta::bench::bare_forward(o.model, o.width, o.height, o.fps, 20 * o.fps);
+      result["bare_forward_ms"] = bare.paced_p50_ms;
+      result["bare_forward_p99_ms"] = bare.paced_p99_ms;
+      result["bare_forward_unpaced_ms"] = bare.unpaced_p50_ms;
       if (o.runs.find("off") != std::string::npos) result["off"] = latency_run(o, false);
       if (o.runs.find("on") != std::string::npos) result["on"] = latency_run(o, true);
     } else if (o.mode == "accuracy") {
