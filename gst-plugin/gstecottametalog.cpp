@@ -35,6 +35,7 @@ struct Settings {
   std::string mqtt_client_id;
   gint mqtt_qos = 0;
   guint mqtt_queue_size = kDefaultQueueSize;
+  bool class_map = false;
 };
 
 // C++ state behind one pointer: GObject never runs constructors.
@@ -79,6 +80,7 @@ enum {
   PROP_MQTT_CLIENT_ID,
   PROP_MQTT_QOS,
   PROP_MQTT_QUEUE_SIZE,
+  PROP_CLASS_MAP,
   PROP_MESSAGES,
   PROP_MQTT_DROPPED,
   PROP_MQTT_QUEUED,
@@ -117,6 +119,11 @@ static void gst_ecotta_meta_log_set_property(GObject* object, guint id, const GV
       s.mqtt_queue_size = g_value_get_uint(value);
       GST_OBJECT_UNLOCK(object);
       break;
+    case PROP_CLASS_MAP:
+      GST_OBJECT_LOCK(object);
+      s.class_map = g_value_get_boolean(value);
+      GST_OBJECT_UNLOCK(object);
+      break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec); break;
   }
 }
@@ -132,6 +139,7 @@ static void gst_ecotta_meta_log_get_property(GObject* object, guint id, GValue* 
     case PROP_MQTT_CLIENT_ID: g_value_set_string(value, s.mqtt_client_id.c_str()); break;
     case PROP_MQTT_QOS: g_value_set_int(value, s.mqtt_qos); break;
     case PROP_MQTT_QUEUE_SIZE: g_value_set_uint(value, s.mqtt_queue_size); break;
+    case PROP_CLASS_MAP: g_value_set_boolean(value, s.class_map); break;
     default: break;
   }
   GST_OBJECT_UNLOCK(object);
@@ -157,7 +165,8 @@ static void gst_ecotta_meta_log_get_property(GObject* object, guint id, GValue* 
     case PROP_MQTT_TOPIC:
     case PROP_MQTT_CLIENT_ID:
     case PROP_MQTT_QOS:
-    case PROP_MQTT_QUEUE_SIZE: break;
+    case PROP_MQTT_QUEUE_SIZE:
+    case PROP_CLASS_MAP: break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec); break;
   }
 }
@@ -267,7 +276,10 @@ static GstFlowReturn gst_ecotta_meta_log_transform_ip(GstBaseTransform* base, Gs
     const EcottaMeta* meta = ecotta_buffer_get_meta(buffer);
     std::optional<std::uint64_t> pts;
     if (GST_BUFFER_PTS_IS_VALID(buffer)) pts = GST_BUFFER_PTS(buffer);
-    std::string line = ecotta::gst::frame_line(meta, impl.frames++, pts);
+    GST_OBJECT_LOCK(self);
+    const bool class_map = impl.settings.class_map;
+    GST_OBJECT_UNLOCK(self);
+    std::string line = ecotta::gst::frame_line(meta, impl.frames++, pts, class_map);
     if (impl.out) {
       // Flushed per line so a reader (tail -f, a log shipper) sees each frame at once.
       const bool ok = std::fwrite(line.data(), 1, line.size(), impl.out) == line.size() &&
@@ -342,6 +354,14 @@ static void gst_ecotta_meta_log_class_init(GstEcottaMetaLogClass* klass) {
                         "Messages kept while the broker is away or slow; when full the oldest is dropped "
                         "(counted in mqtt-dropped). Buffers never wait for the broker",
                         1, 10000000, kDefaultQueueSize, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_CLASS_MAP,
+      g_param_spec_boolean("class-map", "Class map",
+                           "Segmentation: add the class map to each line (\"class_map\": width, height, the view "
+                           "it covers in frame pixels, base64 of one class byte per pixel, row-major), for back "
+                           "ends that score or redraw it. About 5.5 KB a line for a 64x64 map",
+                           FALSE, static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                           GST_PARAM_MUTABLE_PLAYING)));
   g_object_class_install_property(
       gobject_class, PROP_MESSAGES,
       g_param_spec_uint64("messages", "Messages",

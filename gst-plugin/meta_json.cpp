@@ -31,7 +31,8 @@ std::string class_name(const EcottaMeta* meta, gint id) {
 
 }  // namespace
 
-json frame_json(const EcottaMeta* meta, std::uint64_t frame_counter, std::optional<std::uint64_t> pts) {
+json frame_json(const EcottaMeta* meta, std::uint64_t frame_counter, std::optional<std::uint64_t> pts,
+                bool class_map) {
   json out = json::object();
   out["frame"] = meta ? meta->frame : frame_counter;
   out["pts"] = pts ? json(*pts) : json(nullptr);
@@ -58,6 +59,14 @@ json frame_json(const EcottaMeta* meta, std::uint64_t frame_counter, std::option
     for (guint i = 0; i < meta->n_classes; ++i) share[class_name(meta, static_cast<gint>(i))] = number(meta->class_share[i]);
     out["class_share"] = std::move(share);
   }
+  if (class_map && meta->class_map && meta->map_width > 0 && meta->map_height > 0) {
+    gchar* data = g_base64_encode(meta->class_map, static_cast<gsize>(meta->map_width) * meta->map_height);
+    out["class_map"] = {{"width", meta->map_width},
+                        {"height", meta->map_height},
+                        {"view", {meta->view_x, meta->view_y, meta->view_width, meta->view_height}},
+                        {"data", data}};
+    g_free(data);
+  }
   out["entropy"] = number(meta->entropy);
   out["mean_entropy"] = number(meta->mean_entropy);
   out["reused"] = static_cast<bool>(meta->reused);
@@ -70,8 +79,9 @@ json frame_json(const EcottaMeta* meta, std::uint64_t frame_counter, std::option
   return out;
 }
 
-std::string frame_line(const EcottaMeta* meta, std::uint64_t frame_counter, std::optional<std::uint64_t> pts) {
-  return frame_json(meta, frame_counter, pts).dump(-1, ' ', false, json::error_handler_t::replace);
+std::string frame_line(const EcottaMeta* meta, std::uint64_t frame_counter, std::optional<std::uint64_t> pts,
+                       bool class_map) {
+  return frame_json(meta, frame_counter, pts, class_map).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace ecotta::gst

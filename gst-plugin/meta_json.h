@@ -17,10 +17,16 @@ namespace ecotta::gst {
 // has none). Without a meta (`meta` null) the object is
 // {"frame": frame_counter, "pts": ..., "result": null}; with one, `frame`
 // is the meta's own frame index and frame_counter is not used.
-nlohmann::json frame_json(const EcottaMeta* meta, std::uint64_t frame_counter, std::optional<std::uint64_t> pts);
+// With `class_map`, a segmentation result also carries its class map:
+// "class_map": {"width", "height", "view": [x, y, width, height] (frame
+// pixels the map covers), "data": base64 of width x height class bytes,
+// row-major}.
+nlohmann::json frame_json(const EcottaMeta* meta, std::uint64_t frame_counter, std::optional<std::uint64_t> pts,
+                          bool class_map = false);
 
 // frame_json as one compact line, without the newline. Invalid UTF-8 in a
 // label is replaced, never thrown about.
-std::string frame_line(const EcottaMeta* meta, std::uint64_t frame_counter, std::optional<std::uint64_t> pts);
+std::string frame_line(const EcottaMeta* meta, std::uint64_t frame_counter, std::optional<std::uint64_t> pts,
+                       bool class_map = false);
 
 }  // namespace ecotta::gst

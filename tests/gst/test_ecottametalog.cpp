@@ -379,6 +379,33 @@ TEST(EcottaMetaLog, SegmentationMetaGivesClassShareAndTheDominantClass) {
   EXPECT_EQ(j.at("reused"), false);
   EXPECT_EQ(j.at("adapt_steps"), 7);
   EXPECT_EQ(j.at("peak_adapt_bytes"), 2048);
+  EXPECT_FALSE(j.contains("class_map"));  // only when asked for
+}
+
+TEST(EcottaMetaLog, ClassMapPropertyAddsTheMapItsViewAndBase64Bytes) {
+  TempDir dir;
+  const std::string path = dir.file("out.jsonl");
+  Harness h([&](GstElement* e) { g_object_set(e, "location", path.c_str(), "class-map", TRUE, nullptr); });
+  GstBuffer* buffer = make_buffer(5);
+  EcottaMeta* m = add_segment_meta(buffer, 5);
+  m->view_x = -8;
+  m->view_y = 0;
+  m->view_width = 96;
+  m->view_height = 48;
+  h.push(buffer);
+  h.push(make_buffer(6));  // no meta: no map, no error
+  h.stop();
+  auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 2u);
+  const json& map = lines[0].at("class_map");
+  EXPECT_EQ(map.at("width"), 4);
+  EXPECT_EQ(map.at("height"), 2);
+  EXPECT_EQ(map.at("view"), json({-8, 0, 96, 48}));
+  gsize n = 0;
+  guchar* bytes = g_base64_decode(map.at("data").get<std::string>().c_str(), &n);
+  EXPECT_EQ(std::vector<guint8>(bytes, bytes + n), (std::vector<guint8>{0, 0, 1, 2, 0, 0, 1, 3}));
+  g_free(bytes);
+  EXPECT_FALSE(lines[1].contains("class_map"));
 }
 
 TEST(EcottaMetaLog, FrameWithoutMetaGetsALineWithResultNull) {
