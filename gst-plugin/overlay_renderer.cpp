@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
@@ -299,7 +300,6 @@ struct OverlayRenderer::Impl {
     std::string key = std::string(1, tag) + text;
     auto it = layouts.find(key);
     if (it != layouts.end()) return it->second;
-    if (layouts.size() >= kLayoutCacheMax) clear_layouts();  // changing numbers: keep the cache bounded
     PangoLayout* l = pango_layout_new(context);
     pango_layout_set_font_description(l, font);
     pango_layout_set_text(l, text.c_str(), -1);
@@ -567,10 +567,30 @@ struct OverlayRenderer::Impl {
   }
 };
 
-OverlayRenderer::OverlayRenderer() : impl_(std::make_unique<Impl>()) {}
-OverlayRenderer::~OverlayRenderer() = default;
+namespace {
+// Pango's thread safety across font maps is not promised (GStreamer's
+// textoverlay serializes all its instances with one class lock for that
+// reason): two ecottaoverlay elements on the two branches of a tee run on
+// two streaming threads. Every pango and cairo call of every renderer
+// holds this lock; a frame's drawing takes about a millisecond.
+std::mutex& pango_mutex() {
+  static std::mutex m;
+  return m;
+}
+}  // namespace
+
+OverlayRenderer::OverlayRenderer() {
+  const std::lock_guard<std::mutex> lock(pango_mutex());
+  impl_ = std::make_unique<Impl>();
+}
+
+OverlayRenderer::~OverlayRenderer() {
+  const std::lock_guard<std::mutex> lock(pango_mutex());
+  impl_.reset();
+}
 
 void OverlayRenderer::set_options(const OverlayOptions& options) {
+  const std::lock_guard<std::mutex> lock(pango_mutex());
   if (options == impl_->options) return;
   const bool font_changed = options.font_desc != impl_->options.font_desc;
   const bool alpha_changed = options.alpha != impl_->options.alpha;
@@ -587,7 +607,13 @@ void OverlayRenderer::reset() {
 
 void OverlayRenderer::draw(const FrameView& frame, const EcottaMeta& meta) {
   if (!frame.data || frame.width <= 0 || frame.height <= 0) return;
+  const std::lock_guard<std::mutex> lock(pango_mutex());
   Impl& d = *impl_;
+  // Changing numbers fill the layout cache: empty it between frames, never
+  // while this frame's drawing holds layouts from it (emptying it inside
+  // layout() freed layouts still in use: an abort in pango after a minute
+  // of adaptation).
+  if (d.layouts.size() >= kLayoutCacheMax) d.clear_layouts();
   d.record_entropy(meta);
 
   if (meta.task == ECOTTA_TASK_SEGMENT) {

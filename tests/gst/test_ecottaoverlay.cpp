@@ -326,6 +326,38 @@ TEST_F(Overlay, AdaptationPanelFollowsTheMeta) {
   EXPECT_NE(panels[1], panels[2]);
 }
 
+TEST_F(Overlay, ThousandsOfChangingNumbersDrawTheSameAsAFreshOverlay) {
+  // Every frame brings new step counts, memory and confidence: new text.
+  // The renderer's layout cache fills and is emptied many times over; the
+  // last frame must still come out as a fresh overlay draws it (emptying the
+  // cache in the middle of a frame once freed layouts still being drawn).
+  open(320, 240);
+  auto meta_for = [](GstBuffer* in, int i) {
+    EcottaMeta* m = classify_meta(in);
+    m->frame = static_cast<guint64>(i);
+    m->adapt_steps = static_cast<guint64>(i);
+    m->peak_adapt_bytes = 1000000 + 7919LL * i;
+    m->confidence = static_cast<float>(i % 97) / 97.0f;
+    m->mean_entropy = 0.5f;
+  };
+  Image last;
+  for (int i = 0; i < 2000; ++i) {
+    GstBuffer* in = frame(0);
+    meta_for(in, i);
+    last = run_image(in);
+    ASSERT_EQ(last.width, 320) << "frame " << i;
+  }
+  gst_harness_teardown(h_);
+  h_ = nullptr;
+  open(320, 240);
+  for (int i = 1700; i < 2000; ++i) {  // the same entropy history (longer than the trend window)
+    GstBuffer* in = frame(0);
+    meta_for(in, i);
+    const Image fresh = run_image(in);
+    if (i == 1999) EXPECT_EQ(fresh.bytes, last.bytes);
+  }
+}
+
 TEST_F(Overlay, SegmentationBlendsPaletteAtAlpha) {
   open(640, 480);
   set("show-adaptation", FALSE);
