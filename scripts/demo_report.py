@@ -18,6 +18,8 @@ import os
 import random
 import sys
 
+import numpy as np
+
 
 def read_lines(path):
     with open(path) as f:
@@ -71,51 +73,58 @@ def pooled_miou(units):
 
 
 class Confusion:
-    def __init__(self, classes):
+    def __init__(self, classes, m=None):
         self.classes = classes
-        self.m = [[0] * classes for _ in range(classes)]
-
-    def add(self, truth, predicted):
-        if 0 <= truth < self.classes and 0 <= predicted < self.classes:
-            self.m[truth][predicted] += 1
+        self.m = m if m is not None else np.zeros((classes, classes), dtype=np.int64)
 
     def merge(self, other):
-        for i in range(self.classes):
-            for j in range(self.classes):
-                self.m[i][j] += other.m[i][j]
+        self.m += other.m
 
     def miou(self):
-        ious = []
-        for c in range(self.classes):
-            tp = self.m[c][c]
-            row = sum(self.m[c])
-            col = sum(self.m[r][c] for r in range(self.classes))
-            if row + col - tp > 0:
-                ious.append(tp / (row + col - tp))
-        return sum(ious) / len(ious) if ious else 0.0
+        tp = np.diag(self.m).astype(float)
+        union = self.m.sum(0) + self.m.sum(1) - tp
+        present = union > 0
+        return float((tp[present] / union[present]).mean()) if present.any() else 0.0
+
+
+_confusions = {}
+_truth_cells = {}
+
+
+def truth_cells(png, view, w, h):
+    """The truth label under the centre of each class-map cell, and which
+    cells fall inside the frame (read once per label map)."""
+    key = (png, tuple(view), w, h)
+    if key not in _truth_cells:
+        import matplotlib.image as mpimg  # PNG reading without OpenCV
+        labels = np.rint(mpimg.imread(png) * 255).astype(np.int64)  # 8-bit PNG read as 0..1
+        rows, cols = labels.shape[:2]
+        vx, vy, vw, vh = view
+        fy = (vy + (np.arange(h) + 0.5) * vh / h).astype(np.int64)
+        fx = (vx + (np.arange(w) + 0.5) * vw / w).astype(np.int64)
+        inside = ((fy >= 0) & (fy < rows))[:, None] & ((fx >= 0) & (fx < cols))[None, :]
+        _truth_cells[key] = (labels[np.clip(fy, 0, rows - 1)][:, np.clip(fx, 0, cols - 1)], inside)
+    return _truth_cells[key]
 
 
 def segment_confusion(result, truth):
     """One frame's confusion: truth labels sampled at the centre of each
-    class-map cell inside the model's view (as ecotta-stream-bench does)."""
-    import matplotlib.image as mpimg  # PNG reading without OpenCV
+    class-map cell inside the model's view (as ecotta-stream-bench does).
+    Cached: the scores and the curve read each frame more than once."""
+    key = (id(result), truth["labels_png"])
+    if key in _confusions:
+        return _confusions[key]
     cm = result.get("class_map")
     if not cm:
         sys.exit("demo_report.py: the segmentation log has no class_map (ecottametalog class-map=true)")
     w, h = cm["width"], cm["height"]
-    data = base64.b64decode(cm["data"])
-    vx, vy, vw, vh = cm["view"]
-    labels = mpimg.imread(truth["labels_png"])  # floats 0..1 for 8-bit PNG
-    rows, cols = labels.shape[:2]
-    conf = Confusion(len(result["class_share"]))
-    for y in range(h):
-        fy = int(vy + (y + 0.5) * vh / h)
-        if fy < 0 or fy >= rows:
-            continue
-        for x in range(w):
-            fx = int(vx + (x + 0.5) * vw / w)
-            if 0 <= fx < cols:
-                conf.add(int(round(labels[fy][fx] * 255)), data[y * w + x])
+    predicted = np.frombuffer(base64.b64decode(cm["data"]), dtype=np.uint8).reshape(h, w).astype(np.int64)
+    t, inside = truth_cells(truth["labels_png"], cm["view"], w, h)
+    classes = len(result["class_share"])
+    keep = inside & (t < classes) & (predicted < classes)
+    m = np.bincount(t[keep] * classes + predicted[keep], minlength=classes * classes).reshape(classes, classes)
+    conf = Confusion(classes, m)
+    _confusions[key] = conf
     return conf
 
 
@@ -172,7 +181,9 @@ def online_curve(task, results, truth, window):
             conf = None
             for r, t in zip(results[i:i + window], truth[i:i + window]):
                 c = segment_confusion(r, t)
-                conf = c if conf is None else (conf.merge(c) or conf)
+                if conf is None:
+                    conf = Confusion(c.classes)
+                conf.merge(c)
             xs.append(truth[min(i + window // 2, len(truth) - 1)]["pts"])
             ys.append(conf.miou() if conf else 0)
     return xs, ys
