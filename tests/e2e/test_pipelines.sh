@@ -32,7 +32,7 @@ echo "file recipes: ok"
 # The camera path: RTSP in, MQTT out, every served frame gets a result.
 frames=90
 mqtt_port=$(free_port)
-mosquitto -p "$mqtt_port" > "$tmp/mosquitto.log" 2>&1 &
+/usr/sbin/mosquitto -p "$mqtt_port" > "$tmp/mosquitto.log" 2>&1 &
 pids+=($!)
 rtsp_port=$(free_port)
 "$rtsp_server" "$rtsp_port" "$frames" > "$tmp/rtsp.log" 2>&1 &
