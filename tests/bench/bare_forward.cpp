@@ -1,6 +1,5 @@
 #include "bare_forward.h"
 
-#include <algorithm>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -13,16 +12,12 @@
 #include "model/adaptive_batch_norm.h"
 #include "model/bundle.h"
 #include "model/input_geometry.h"
+#include "percentile.h"
 
 namespace ecotta::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(std::min<double>(static_cast<double>(v.size() - 1), p * static_cast<double>(v.size() - 1) + 0.5))];
-}
 
 }  // namespace
 

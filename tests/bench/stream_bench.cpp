@@ -31,11 +31,13 @@
 #include <opencv2/imgproc.hpp>
 
 #include "bare_forward.h"
+#include "percentile.h"
 #include "train/evaluate.h"
 #include "ecotta-meta.h"
 
 namespace {
 
+using ecotta::bench::percentile;
 using json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
@@ -49,13 +51,6 @@ struct Options {
   std::string runs = "off,on";     // which adaptation settings to run
   bool unpaced = false;            // accuracy: as fast as possible (fine for frozen runs only)
 };
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<size_t>(std::min<double>(v.size() - 1, std::max(0.0, p * (v.size() - 1) + 0.5)));
-  return v[i];
-}
 
 // Times each buffer from the element's sink pad to its src pad (the same
 // streaming thread, so one timestamp in flight is enough).
@@ -84,6 +79,17 @@ GstElement* launch(const std::string& description) {
   return pipeline;
 }
 
+// An error message's text, with its debug detail when it has one.
+std::string error_text(GstMessage* msg) {
+  GError* err = nullptr;
+  gchar* debug = nullptr;
+  gst_message_parse_error(msg, &err, &debug);
+  std::string text = std::string(err ? err->message : "error") + (debug ? std::string(" (") + debug + ")" : "");
+  g_clear_error(&err);
+  g_free(debug);
+  return text;
+}
+
 // Runs to EOS; throws on an error message.
 void run_to_eos(GstElement* pipeline, GstClockTime timeout) {
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
@@ -92,12 +98,8 @@ void run_to_eos(GstElement* pipeline, GstClockTime timeout) {
       gst_bus_timed_pop_filtered(bus, timeout, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
   std::string error;
   if (!msg) error = "timed out";
-  else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
-    GError* err = nullptr;
-    gst_message_parse_error(msg, &err, nullptr);
-    error = err ? err->message : "error";
-    g_clear_error(&err);
-  }
+  else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR)
+    error = error_text(msg);
   if (msg) gst_message_unref(msg);
   gst_object_unref(bus);
   if (!error.empty()) {
@@ -114,12 +116,7 @@ GstSample* next_sample(GstElement* pipeline, GstAppSink* sink) {
   std::string error;
   while (!(sample = gst_app_sink_try_pull_sample(sink, 100 * GST_MSECOND)) && !gst_app_sink_is_eos(sink)) {
     if (GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
-      GError* err = nullptr;
-      gchar* debug = nullptr;
-      gst_message_parse_error(msg, &err, &debug);
-      error = std::string(err ? err->message : "error") + (debug ? std::string(" (") + debug + ")" : "");
-      g_clear_error(&err);
-      g_free(debug);
+      error = error_text(msg);
       gst_message_unref(msg);
       break;
     }
@@ -342,7 +339,7 @@ int main(int argc, char** argv) {
       result["width"] = o.width;
       result["height"] = o.height;
       result["fps"] = o.fps;
-      // 20 s of paced frames at the default rate.
+      // 20 s of paced frames.
       const auto bare = ecotta::bench::bare_forward(o.model, o.width, o.height, o.fps, 20 * o.fps);
       result["bare_forward_ms"] = bare.paced_p50_ms;
       result["bare_forward_p99_ms"] = bare.paced_p99_ms;
