@@ -242,6 +242,39 @@ TEST_F(Cli, StreamWritesADecodableVideoAndATruthLinePerFrame) {
   }
 }
 
+TEST_F(Cli, StreamItemSecondsSetsHowLongEachItemStays) {
+  const std::string truth = dir.file("i.jsonl");
+  // 3 s at 10 fps, a new item every 0.5 s: labels may change only at frames 5, 10, 15, 20, 25.
+  ASSERT_EQ(run_ecotta("stream --duration 3 --fps 10 --item-seconds 0.5 --schedule clean:3 --seed 2 --out " +
+                           dir.file("i.avi") + " --truth " + truth, dir).status, 0);
+  const auto lines = lines_of(read_text(truth));
+  ASSERT_EQ(lines.size(), 30u);
+  std::set<int> labels;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const int label = nlohmann::json::parse(lines[i]).at("label").get<int>();
+    labels.insert(label);
+    if (i % 5 != 0) {
+      EXPECT_EQ(label, nlohmann::json::parse(lines[i - 1]).at("label").get<int>()) << "frame " << i;
+    }
+  }
+  EXPECT_GE(labels.size(), 3u);  // 6 items drawn from 10 classes
+  const Result bad = run_ecotta("stream --duration 1 --item-seconds 0 --out " + dir.file("b.avi") + " --truth " +
+                                dir.file("b.jsonl"), dir);
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("--item-seconds"), std::string::npos) << bad.err;
+  EXPECT_FALSE(std::ifstream(dir.file("b.avi")).good());
+}
+
+TEST_F(Cli, SegmentStreamIsSquareByDefault) {
+  const std::string video = dir.file("q.avi");
+  ASSERT_EQ(run_ecotta("stream --task segment --duration 0.2 --fps 10 --schedule clean:1 --out " + video +
+                           " --truth " + dir.file("q.jsonl"), dir).status, 0);
+  cv::VideoCapture capture(video);
+  ASSERT_TRUE(capture.isOpened());
+  EXPECT_EQ(capture.get(cv::CAP_PROP_FRAME_WIDTH), 480);  // the segmenter sees the frame squashed
+  EXPECT_EQ(capture.get(cv::CAP_PROP_FRAME_HEIGHT), 480);
+}
+
 TEST_F(Cli, SegmentStreamWritesLabelMapsAndRepeatsTheSchedule) {
   const std::string video = dir.file("s.avi"), truth = dir.file("s.jsonl");
   const Result r = run_ecotta("stream --task segment --duration 1 --width 320 --height 240 --fps 20 "
