@@ -1,7 +1,9 @@
 // ecotta-stream-bench: the `ecotta` element measured as a user runs it.
 //
 //   latency   a live 30 fps source through ecotta with adaptation on and
-//             off: streaming-thread latency of the element (p50, p99),
+//             off, alternating (--rounds): streaming-thread latency of the
+//             element (p50, p99 of the steady state and with each run's
+//             first second),
 //             frames that took longer than a frame period, frames the
 //             synchronised sink dropped, adaptation steps per minute and
 //             frames adapted per frame seen; and a plain LibTorch
@@ -49,6 +51,7 @@ struct Options {
   int width = 640, height = 480, fps = 30;
   std::string element_properties;  // extra properties for ecotta
   std::string runs = "off,on";     // which adaptation settings to run
+  int rounds = 3;                  // latency: off/on runs alternate this many times
   bool unpaced = false;            // accuracy: as fast as possible (fine for frozen runs only)
 };
 
@@ -135,8 +138,16 @@ guint64 uint64_of(GstElement* e, const char* property) {
   return v;
 }
 
-json latency_run(const Options& o, bool adapt) {
-  const int frames = static_cast<int>(o.seconds * o.fps);
+// One live run of `seconds` through the element.
+struct LatencyRun {
+  std::vector<double> ms;  // every frame's latency, in order
+  double wall_s = 0;
+  guint64 rendered = 0, dropped = 0, steps = 0, peak_bytes = 0;
+  int batch = 0;
+};
+
+LatencyRun latency_run(const Options& o, bool adapt, double seconds) {
+  const int frames = static_cast<int>(seconds * o.fps);
   const std::string description =
       "videotestsrc is-live=true pattern=ball num-buffers=" + std::to_string(frames) +
       " ! video/x-raw,format=RGB,width=" + std::to_string(o.width) + ",height=" + std::to_string(o.height) +
@@ -152,34 +163,18 @@ json latency_run(const Options& o, bool adapt) {
   gst_pad_add_probe(sink_pad, GST_PAD_PROBE_TYPE_BUFFER, &LatencyProbe::on_sink, &probe, nullptr);
   gst_pad_add_probe(src_pad, GST_PAD_PROBE_TYPE_BUFFER, &LatencyProbe::on_src, &probe, nullptr);
   const auto start = Clock::now();
-  run_to_eos(pipeline, static_cast<GstClockTime>((o.seconds * 3 + 120) * GST_SECOND));
-  const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+  run_to_eos(pipeline, static_cast<GstClockTime>((seconds * 3 + 120) * GST_SECOND));
+  LatencyRun r;
+  r.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   GstStructure* stats = nullptr;
   g_object_get(sink, "stats", &stats, nullptr);
-  guint64 rendered = 0, dropped = 0;
-  gst_structure_get_uint64(stats, "rendered", &rendered);
-  gst_structure_get_uint64(stats, "dropped", &dropped);
+  gst_structure_get_uint64(stats, "rendered", &r.rendered);
+  gst_structure_get_uint64(stats, "dropped", &r.dropped);
   gst_structure_free(stats);
-  const double period_ms = 1000.0 / o.fps;
-  const auto late = std::count_if(probe.ms.begin(), probe.ms.end(), [&](double ms) { return ms > period_ms; });
-  const guint64 steps = uint64_of(e, "adapt-steps");
-  json r;
-  r["adapt"] = adapt;
-  r["frames"] = probe.ms.size();
-  r["wall_s"] = wall;
-  r["latency_ms_p50"] = percentile(probe.ms, 0.5);
-  r["latency_ms_p99"] = percentile(probe.ms, 0.99);
-  r["latency_ms_max"] = probe.ms.empty() ? 0 : *std::max_element(probe.ms.begin(), probe.ms.end());
-  r["frames_over_period"] = late;
-  r["sink_rendered"] = rendered;
-  r["sink_dropped"] = dropped;
-  r["adapt_steps"] = steps;
-  r["adapt_steps_per_minute"] = steps / (wall / 60.0);
-  gint batch = 0;
-  g_object_get(e, "adapt-batch-size", &batch, nullptr);
-  // Each step adapts on a batch drawn from the buffer: samples trained on per frame shown.
-  r["adapted_samples_per_frame"] = probe.ms.empty() ? 0.0 : static_cast<double>(steps * batch) / probe.ms.size();
-  r["peak_adapt_bytes"] = uint64_of(e, "peak-adapt-bytes");
+  r.ms = std::move(probe.ms);
+  r.steps = uint64_of(e, "adapt-steps");
+  r.peak_bytes = uint64_of(e, "peak-adapt-bytes");
+  g_object_get(e, "adapt-batch-size", &r.batch, nullptr);
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(sink_pad);
   gst_object_unref(src_pad);
@@ -187,6 +182,53 @@ json latency_run(const Options& o, bool adapt) {
   gst_object_unref(sink);
   gst_object_unref(pipeline);
   return r;
+}
+
+// The runs of one setting pooled. Percentiles leave out each run's first
+// second (model loading's first allocations, in both settings alike);
+// frames over a period and drops count every frame.
+json latency_summary(const Options& o, bool adapt, const std::vector<LatencyRun>& runs) {
+  std::vector<double> steady, all;
+  json per_run_p99 = json::array();
+  double wall = 0;
+  guint64 frames = 0, rendered = 0, dropped = 0, steps = 0, peak = 0;
+  long late = 0;
+  int batch = 0;
+  const double period_ms = 1000.0 / o.fps;
+  for (const auto& r : runs) {
+    const size_t skip = std::min(r.ms.size(), static_cast<size_t>(o.fps));
+    const std::vector<double> kept(r.ms.begin() + static_cast<long>(skip), r.ms.end());
+    steady.insert(steady.end(), kept.begin(), kept.end());
+    all.insert(all.end(), r.ms.begin(), r.ms.end());
+    per_run_p99.push_back(percentile(kept, 0.99));
+    late += std::count_if(r.ms.begin(), r.ms.end(), [&](double ms) { return ms > period_ms; });
+    wall += r.wall_s;
+    frames += r.ms.size();
+    rendered += r.rendered;
+    dropped += r.dropped;
+    steps += r.steps;
+    peak = std::max(peak, r.peak_bytes);
+    batch = r.batch;
+  }
+  json j;
+  j["adapt"] = adapt;
+  j["runs"] = runs.size();
+  j["frames"] = frames;
+  j["wall_s"] = wall;
+  j["latency_ms_p50"] = percentile(steady, 0.5);
+  j["latency_ms_p99"] = percentile(steady, 0.99);
+  j["latency_ms_p99_per_run"] = per_run_p99;
+  j["latency_ms_p99_with_first_seconds"] = percentile(all, 0.99);
+  j["latency_ms_max"] = steady.empty() ? 0 : *std::max_element(steady.begin(), steady.end());
+  j["frames_over_period"] = late;
+  j["sink_rendered"] = rendered;
+  j["sink_dropped"] = dropped;
+  j["adapt_steps"] = steps;
+  j["adapt_steps_per_minute"] = wall > 0 ? steps / (wall / 60.0) : 0.0;
+  // Each step adapts on a batch drawn from the buffer: samples trained on per frame shown.
+  j["adapted_samples_per_frame"] = frames ? static_cast<double>(steps * batch) / frames : 0.0;
+  j["peak_adapt_bytes"] = peak;
+  return j;
 }
 
 struct TruthFrame {
@@ -322,7 +364,9 @@ int main(int argc, char** argv) {
   app.add_option("--model", o.model, "Model bundle")->required();
   app.add_option("--video", o.video, "accuracy: the video (Motion-JPEG AVI from `ecotta stream`)");
   app.add_option("--truth", o.truth, "accuracy: its truth file");
-  app.add_option("--seconds", o.seconds, "latency: seconds per run")->capture_default_str();
+  app.add_option("--seconds", o.seconds, "latency: seconds per setting (split over --rounds)")->capture_default_str();
+  app.add_option("--rounds", o.rounds, "latency: alternating off/on runs per setting")
+      ->capture_default_str()->check(CLI::Range(1, 100));
   app.add_option("--width", o.width, "latency: frame width")->capture_default_str();
   app.add_option("--height", o.height, "latency: frame height")->capture_default_str();
   app.add_option("--fps", o.fps, "latency: frame rate")->capture_default_str();
@@ -344,8 +388,16 @@ int main(int argc, char** argv) {
       result["bare_forward_ms"] = bare.paced_p50_ms;
       result["bare_forward_p99_ms"] = bare.paced_p99_ms;
       result["bare_forward_unpaced_ms"] = bare.unpaced_p50_ms;
-      if (o.runs.find("off") != std::string::npos) result["off"] = latency_run(o, false);
-      if (o.runs.find("on") != std::string::npos) result["on"] = latency_run(o, true);
+      // Off and on alternate, `rounds` runs each, so that a change in the
+      // shared machine's load falls on both settings alike.
+      result["rounds"] = o.rounds;
+      std::vector<LatencyRun> off, on;
+      for (int i = 0; i < o.rounds; ++i) {
+        if (o.runs.find("off") != std::string::npos) off.push_back(latency_run(o, false, o.seconds / o.rounds));
+        if (o.runs.find("on") != std::string::npos) on.push_back(latency_run(o, true, o.seconds / o.rounds));
+      }
+      if (!off.empty()) result["off"] = latency_summary(o, false, off);
+      if (!on.empty()) result["on"] = latency_summary(o, true, on);
     } else if (o.mode == "accuracy") {
       const auto truth = read_truth(o.truth);
       result["video"] = o.video;
