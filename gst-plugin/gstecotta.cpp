@@ -163,7 +163,8 @@ static GstStructure* stats_structure(const ecotta::stream::EngineStats& st, cons
                            "last-step-bytes", G_TYPE_INT64, st.last_step_bytes, "mean-step-ms", G_TYPE_DOUBLE,
                            st.mean_step_ms, "memory-cap", G_TYPE_INT64, st.memory_cap, "mean-entropy", G_TYPE_DOUBLE,
                            st.mean_entropy, "buffered", G_TYPE_INT64, st.buffered, "snapshot", G_TYPE_UINT64,
-                           st.snapshot, "checkpoints", G_TYPE_INT64, st.checkpoints_written, "adapting",
+                           st.snapshot, "checkpoints", G_TYPE_INT64, st.checkpoints_written, "tensor-bytes",
+                           G_TYPE_INT64, st.tensor_bytes, "kept-bytes", G_TYPE_INT64, st.kept_bytes, "adapting",
                            G_TYPE_BOOLEAN, st.adapting, "method", G_TYPE_STRING, method.c_str(), "plan", G_TYPE_STRING,
                            st.plan.c_str(), nullptr);
 }
@@ -177,7 +178,7 @@ static void post_stats(GstEcotta* self) {
   // A new failure of the worker is worth a warning; the same one again is not.
   if (!st.last_error.empty() && st.last_error != s->last_worker_error) {
     s->last_worker_error = st.last_error;
-    GST_ELEMENT_WARNING(self, LIBRARY, FAILED, ("Adaptation step failed: %s", st.last_error.c_str()),
+    GST_ELEMENT_WARNING(self, LIBRARY, FAILED, ("Adaptation: %s", st.last_error.c_str()),
                         ("inference goes on with the last good adapted state"));
   }
 }

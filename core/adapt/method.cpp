@@ -121,7 +121,8 @@ void Method::save_state(const std::string& path) {
   std::ostringstream bytes;
   torch::save(tensors, bytes);
   std::ostringstream tagged;
-  const std::string tag = "ecotta-state:" + name() + "\n";
+  const std::string tag =
+      "ecotta-state:" + name() + (fingerprint_.empty() ? std::string() : " model:" + fingerprint_) + "\n";
   tagged << tag << bytes.str();
   const auto text = tagged.str();
   data::write_file_atomically(path, text.data(), text.size());
@@ -132,8 +133,16 @@ void Method::load_state(const std::string& path) {
   if (!in) throw std::runtime_error(path + ": cannot open the adapted-state file");
   std::string tag;
   std::getline(in, tag);
-  if (tag != "ecotta-state:" + name())
+  // "ecotta-state:<method>[ model:<fingerprint>]"
+  const auto space = tag.find(' ');
+  if (tag.substr(0, space) != "ecotta-state:" + name())
     throw std::runtime_error(path + ": not a saved state of method '" + name() + "'");
+  if (space != std::string::npos && !fingerprint_.empty()) {
+    const std::string saved = tag.substr(space + 1);
+    if (saved.rfind("model:", 0) != 0 || saved.substr(6) != fingerprint_)
+      throw std::runtime_error(path + ": saved for another model (weights " + saved.substr(saved.find(':') + 1) +
+                               ", this model's " + fingerprint_ + ")");
+  }
   // torch::load reads a zip archive and wants a stream that starts with it.
   std::istringstream archive(std::string(std::istreambuf_iterator<char>(in), {}));
   std::vector<torch::Tensor> tensors;

@@ -50,6 +50,11 @@ class Method {
   // this method's state for this model; optimizer moments restart.
   void save_state(const std::string& path);
   void load_state(const std::string& path);
+  // The model the state belongs to (model::weights_fingerprint), written by
+  // save_state and checked by load_state; make_method sets it. Files of
+  // earlier versions carry none and are checked by shape alone.
+  void set_model_fingerprint(std::string fingerprint) { fingerprint_ = std::move(fingerprint); }
+  const std::string& model_fingerprint() const { return fingerprint_; }
 
   // The adapted state (what a Snapshot publishes), live tensors.
   std::vector<torch::Tensor> adapted_state() { return state(); }
@@ -94,6 +99,7 @@ class Method {
   void clear_grads();
 
   std::vector<torch::Tensor> initial_;
+  std::string fingerprint_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   ResetRule rule_{ResetRuleConfig{.enabled = false}};  // baselines run as published; EcoTTA enables it
   int64_t steps_ = 0, skipped_ = 0, resets_ = 0;

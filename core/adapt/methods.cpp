@@ -1,6 +1,7 @@
 #include "methods.h"
 
 #include "method_registry.h"
+#include "model/bundle.h"
 
 namespace ecotta::adapt {
 
@@ -16,7 +17,11 @@ const std::vector<std::string>& method_names() {
 void check_method_name(const std::string& name) { method_entry(name); }
 
 std::unique_ptr<Method> make_method(const std::string& name, model::Bundle& bundle, const MethodOptions& options) {
-  return method_entry(name).make(bundle, options);
+  // Fingerprinted before the method configures the model.
+  auto fingerprint = model::weights_fingerprint(bundle);
+  auto method = method_entry(name).make(bundle, options);
+  method->set_model_fingerprint(std::move(fingerprint));
+  return method;
 }
 
 }  // namespace ecotta::adapt

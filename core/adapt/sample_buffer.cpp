@@ -13,10 +13,11 @@ SampleBuffer::SampleBuffer(size_t capacity, int64_t classes) : capacity_(capacit
   classes_.resize(static_cast<size_t>(classes));
 }
 
-void SampleBuffer::offer(const torch::Tensor& sample, int64_t pseudo_label) {
+bool SampleBuffer::offer(const torch::Tensor& sample, int64_t pseudo_label) {
   if (pseudo_label < 0 || pseudo_label >= static_cast<int64_t>(classes_.size()))
     throw std::invalid_argument("pseudo-label " + std::to_string(pseudo_label) + " outside 0.." +
                                 std::to_string(classes_.size() - 1));
+  if (sample.is_floating_point() && !torch::isfinite(sample).all().item<bool>()) return false;
   auto copy = sample.detach().clone();  // the caller's frame memory is not ours to keep
   std::lock_guard<std::mutex> lock(mutex_);
   if (size_ == capacity_) {
@@ -34,6 +35,7 @@ void SampleBuffer::offer(const torch::Tensor& sample, int64_t pseudo_label) {
   }
   classes_[static_cast<size_t>(pseudo_label)].push_back({std::move(copy), arrivals_++});
   ++size_;
+  return true;
 }
 
 torch::Tensor SampleBuffer::batch(size_t n) const {

@@ -23,7 +23,10 @@ class SampleBuffer {
   SampleBuffer(size_t capacity, int64_t classes);
 
   // One preprocessed sample (C x H x W) with the label the network predicted.
-  void offer(const torch::Tensor& sample, int64_t pseudo_label);
+  // A sample with a NaN or infinite value is refused (false): one step on
+  // it would make the normalization statistics non-finite, and it would
+  // stay in the buffer, spoiling every batch, until evicted.
+  bool offer(const torch::Tensor& sample, int64_t pseudo_label);
 
   // Up to `n` samples (n x C x H x W), taken class by class in turn, newest
   // first within a class, so the batch is as balanced as the buffer allows.

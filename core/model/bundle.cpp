@@ -1,5 +1,8 @@
 #include "bundle.h"
 
+#include <zlib.h>
+
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -125,6 +128,24 @@ void apply_meta_norm_mode(Bundle& bundle, NormMode mode) {
   bundle.model->apply_norm_mode(mode);
   if (entering_robust && !bundle.robust_anchor.empty()) set_robust_statistics(*bundle.model, bundle.robust_anchor);
   if (bundle.meta) set_norm_mode(*bundle.meta, mode);
+}
+
+std::string weights_fingerprint(const Bundle& bundle) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  int64_t count = 0;
+  const auto add = [&](const torch::nn::Module& module) {
+    for (const auto& p : module.parameters()) {
+      // Contiguous on the CPU: the value, not the layout or device it runs in.
+      const auto values = p.detach().to(torch::kCPU).contiguous();
+      crc = crc32_z(crc, static_cast<const Bytef*>(values.data_ptr()), values.nbytes());
+      count += values.numel();
+    }
+  };
+  if (bundle.model) add(*bundle.model);
+  if (bundle.meta) add(*bundle.meta);
+  char text[40];
+  std::snprintf(text, sizeof text, "%08lx-%lld", static_cast<unsigned long>(crc), static_cast<long long>(count));
+  return text;
 }
 
 int64_t count_parameters(torch::nn::Module& module) {

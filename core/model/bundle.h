@@ -85,4 +85,10 @@ class BundleError : public std::runtime_error {
 // Parameter counts for descriptions.
 int64_t count_parameters(torch::nn::Module& module);
 
+// Identifies the bundle's weights (frozen network and meta networks, as
+// loaded): a CRC-32 of their values in NCHW order and their count, e.g.
+// "1c2f9a0e-2243546". Adapted-state files carry it, so that a state saved
+// for one model is never restored into another of the same shapes.
+std::string weights_fingerprint(const Bundle& bundle);
+
 }  // namespace ecotta::model

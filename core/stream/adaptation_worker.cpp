@@ -50,7 +50,9 @@ void AdaptationWorker::stop() {
 
 WorkerStats AdaptationWorker::stats() const {
   std::lock_guard<std::mutex> lock(stats_mutex_);
-  return stats_;
+  WorkerStats out = stats_;
+  out.kept_bytes = owner_.kept_bytes();
+  return out;
 }
 
 void AdaptationWorker::run() {
@@ -100,17 +102,26 @@ void AdaptationWorker::step() {
   trainer_.forward_and_adapt(batch);
   const int64_t bytes = owner_.peak_bytes() - base;
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  // forward_and_adapt drops non-finite updates; a state that is still not
-  // finite (statistics overflowed) is never published: back to the start.
+  // forward_and_adapt drops non-finite updates, but the forward has moved
+  // the normalization statistics already: a batch with a non-finite sample
+  // leaves them non-finite. Such a state is never published; the last
+  // published one (the state before this step) goes back into the trainer,
+  // so one bad batch costs one step, not the adaptation so far.
   auto state = trainer_.adapted_state();
   std::string error;
   if (!all_finite(state)) {
-    trainer_.reset();
-    state = trainer_.adapted_state();
-    error = "the adapted state was not finite after a step; adaptation was reset";
+    const auto last = publisher_.current();
+    if (last) {
+      adapt::apply_snapshot(*last, state, nullptr);
+    } else {
+      trainer_.reset();
+    }
+    error = "a step left non-finite statistics (a non-finite sample?); the step was dropped and the last good "
+            "adapted state kept";
+  } else {
+    publisher_.publish(state);
+    dirty_ = true;
   }
-  publisher_.publish(state);
-  dirty_ = true;
   std::lock_guard<std::mutex> lock(stats_mutex_);
   stats_.steps = trainer_.steps();
   stats_.skipped = trainer_.skipped_steps();
@@ -134,7 +145,12 @@ void AdaptationWorker::maybe_checkpoint() {
 
 void AdaptationWorker::save_checkpoint() {
   if (config_.checkpoint_path.empty()) return;
-  trainer_.save_state(config_.checkpoint_path);  // atomic: temp file + rename
+  try {
+    trainer_.save_state(config_.checkpoint_path);  // atomic: temp file + rename
+  } catch (const std::exception& e) {
+    // The previous checkpoint is untouched; the next interval tries again.
+    throw std::runtime_error(std::string("checkpoint not saved (the previous one is kept): ") + e.what());
+  }
   dirty_ = false;
   std::lock_guard<std::mutex> lock(stats_mutex_);
   ++stats_.checkpoints_written;

@@ -31,6 +31,7 @@ struct WorkerStats {
   int64_t peak_step_bytes = 0, last_step_bytes = 0;
   double mean_step_ms = 0;
   int64_t checkpoints_written = 0;
+  int64_t kept_bytes = 0;  // freed blocks the worker keeps for its next steps
   std::string last_error;
 };
 

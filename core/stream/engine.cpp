@@ -316,9 +316,10 @@ Prediction Engine::process(const FrameView& frame) {
     const auto x = s.prepare(frame);
     p = s.predict(x, frame);
     if (s.worker && s.worker->enabled() && s.inferences % static_cast<uint64_t>(std::max(1, s.sample_interval.load())) == 0) {
-      s.buffer->offer(x[0], std::max(0, p.class_id));
-      ++s.offered;
-      s.worker->notify_sample();
+      if (s.buffer->offer(x[0], std::max(0, p.class_id))) {
+        ++s.offered;
+        s.worker->notify_sample();
+      }
     }
   } catch (const EngineError&) {
     throw;
@@ -365,6 +366,7 @@ EngineStats Engine::stats() const {
     out.last_step_bytes = w.last_step_bytes;
     out.mean_step_ms = w.mean_step_ms;
     out.checkpoints_written = w.checkpoints_written;
+    out.kept_bytes = w.kept_bytes;
     out.adapting = s.worker->enabled();
     out.last_error = w.last_error;
   }
@@ -372,11 +374,13 @@ EngineStats Engine::stats() const {
   if (const auto snap = s.publisher.current()) out.snapshot = snap->version;
   out.memory_cap = s.config.memory_cap;
   out.plan = s.plan;
+  out.tensor_bytes = memory::AllocationCounter::install().current_bytes();
   std::lock_guard<std::mutex> lock(s.process_mutex);
   out.frames = s.frames;
   out.inferences = s.inferences;
   out.samples_offered = s.offered;
   out.mean_entropy = std::max(0.0, s.mean_entropy);
+  out.kept_bytes += s.inference_owner.kept_bytes();
   return out;
 }
 

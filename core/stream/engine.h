@@ -74,6 +74,11 @@ struct EngineStats {
   int64_t buffered = 0;
   uint64_t snapshot = 0;
   int64_t checkpoints_written = 0;
+  // CPU tensor bytes in use in the process now (the counting allocator:
+  // both copies of the network, buffer, snapshots, steps in flight), and
+  // freed blocks the two threads keep for reuse. For soak tests: they must
+  // level off.
+  int64_t tensor_bytes = 0, kept_bytes = 0;
   int64_t memory_cap = 0;
   std::string plan;               // the memory plan in words ("" without a cap)
   bool adapting = false;
