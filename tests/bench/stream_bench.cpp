@@ -9,6 +9,10 @@
 //             frames adapted per frame seen; and a plain LibTorch
 //             application's batch-1 forward of the same model, preprocessing
 //             included, paced the same way (bare_forward.h), for comparison.
+//   soak      a live camera left running (--minutes): ecottacorrupt !
+//             ecotta ! ecottaoverlay ! ecottametalog with adaptation and
+//             checkpoints on; RSS, tensor bytes, steps and checkpoints each
+//             second, frames late or dropped, the RSS slope after warm-up.
 //   accuracy  an `ecotta stream` video with its truth file through ecotta,
 //             paced at the video's frame rate, adaptation on and off:
 //             frame accuracy (classification) or mIoU (segmentation) on
@@ -17,6 +21,7 @@
 // Prints one JSON object. scripts/benchmarks streaming runs it.
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -52,6 +57,14 @@ struct Options {
   std::string element_properties;  // extra properties for ecotta
   std::string runs = "off,on";     // which adaptation settings to run
   int rounds = 3;                  // latency: off/on runs alternate this many times
+  double minutes = 30;             // soak: length of the run
+  double checkpoint_interval = 60; // soak: seconds between checkpoints
+  std::string checkpoint;          // soak: checkpoint file (default: one in /tmp, removed after)
+  // soak: a camera's own faults (sensor noise, compression, low resolution),
+  // which ecottacorrupt renders within a frame period at 640x480 on 2 cores
+  // (2-9 ms); its weather and photometric conditions take 25-80 ms a frame
+  // there. Repeats every 5 minutes.
+  std::string schedule = "clean:60,shot_noise@5:60,jpeg_compression@5:60,pixelate@5:60,impulse_noise@3:60";
   bool unpaced = false;            // accuracy: as fast as possible (fine for frozen runs only)
 };
 
@@ -231,6 +244,146 @@ json latency_summary(const Options& o, bool adapt, const std::vector<LatencyRun>
   return j;
 }
 
+// Resident set size of this process in bytes.
+double rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+// Least-squares slope of y over x.
+double slope(const std::vector<double>& x, const std::vector<double>& y) {
+  const double n = static_cast<double>(x.size());
+  if (x.size() < 2) return 0;
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sx += x[i];
+    sy += y[i];
+    sxx += x[i] * x[i];
+    sxy += x[i] * y[i];
+  }
+  const double d = n * sxx - sx * sx;
+  return d == 0 ? 0 : (n * sxy - sx * sy) / d;
+}
+
+// A live camera left running: corrupt ! ecotta ! overlay ! metalog with
+// adaptation and checkpoints on. Every `ecotta-stats` message (each second)
+// becomes a sample of RSS, tensor bytes, steps, checkpoints and frames.
+json soak_run(const Options& o) {
+  const auto frames = static_cast<long>(o.minutes * 60 * o.fps);
+  const std::string checkpoint = o.checkpoint.empty() ? "/tmp/ecotta-soak-" + std::to_string(getpid()) + ".ckpt"
+                                                      : o.checkpoint;
+  std::remove(checkpoint.c_str());
+  const std::string description =
+      "videotestsrc is-live=true pattern=ball num-buffers=" + std::to_string(frames) +
+      " ! video/x-raw,format=BGRx,width=" + std::to_string(o.width) + ",height=" + std::to_string(o.height) +
+      ",framerate=" + std::to_string(o.fps) + "/1 ! ecottacorrupt schedule=" + o.schedule +
+      " ! ecotta name=e model=" + o.model + " stats-interval=1 checkpoint-location=" + checkpoint +
+      " checkpoint-interval=" + std::to_string(o.checkpoint_interval) + " " + o.element_properties +
+      " ! ecottaoverlay ! ecottametalog location=/dev/null ! fakesink name=sink sync=true qos=true max-lateness=" +
+      std::to_string(GST_SECOND / o.fps);
+  GstElement* pipeline = launch(description);
+  GstElement* e = gst_bin_get_by_name(GST_BIN(pipeline), "e");
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  LatencyProbe probe;
+  GstPad* sink_pad = gst_element_get_static_pad(e, "sink");
+  GstPad* src_pad = gst_element_get_static_pad(e, "src");
+  gst_pad_add_probe(sink_pad, GST_PAD_PROBE_TYPE_BUFFER, &LatencyProbe::on_sink, &probe, nullptr);
+  gst_pad_add_probe(src_pad, GST_PAD_PROBE_TYPE_BUFFER, &LatencyProbe::on_src, &probe, nullptr);
+  const auto start = Clock::now();
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstBus* bus = gst_element_get_bus(pipeline);
+  json samples = json::array();
+  std::vector<std::string> warnings;
+  std::string error;
+  const auto deadline = start + std::chrono::duration<double>(o.minutes * 60 * 2 + 120);
+  for (bool done = false; !done && Clock::now() < deadline;) {
+    GstMessage* msg = gst_bus_timed_pop(bus, 200 * GST_MSECOND);
+    if (!msg) continue;
+    switch (GST_MESSAGE_TYPE(msg)) {
+      case GST_MESSAGE_EOS: done = true; break;
+      case GST_MESSAGE_ERROR: error = error_text(msg); done = true; break;
+      case GST_MESSAGE_WARNING: {
+        GError* err = nullptr;
+        gst_message_parse_warning(msg, &err, nullptr);
+        warnings.push_back(err ? err->message : "warning");
+        g_clear_error(&err);
+        break;
+      }
+      case GST_MESSAGE_ELEMENT: {
+        const GstStructure* st = gst_message_get_structure(msg);
+        if (st && gst_structure_has_name(st, "ecotta-stats")) {
+          gint64 steps = 0, checkpoints = 0, tensor = 0, kept = 0;
+          guint64 frames_seen = 0;
+          gst_structure_get_int64(st, "adapt-steps", &steps);
+          gst_structure_get_int64(st, "checkpoints", &checkpoints);
+          gst_structure_get_int64(st, "tensor-bytes", &tensor);
+          gst_structure_get_int64(st, "kept-bytes", &kept);
+          gst_structure_get_uint64(st, "frames", &frames_seen);
+          json s;
+          s["t_s"] = std::chrono::duration<double>(Clock::now() - start).count();
+          s["rss_mib"] = rss_bytes() / (1 << 20);
+          s["tensor_mib"] = static_cast<double>(tensor) / (1 << 20);
+          s["kept_mib"] = static_cast<double>(kept) / (1 << 20);
+          s["steps"] = steps;
+          s["checkpoints"] = checkpoints;
+          s["frames"] = frames_seen;
+          samples.push_back(s);
+        }
+        break;
+      }
+      default: break;
+    }
+    gst_message_unref(msg);
+  }
+  gst_object_unref(bus);
+  const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+  GstStructure* stats = nullptr;
+  g_object_get(sink, "stats", &stats, nullptr);
+  guint64 rendered = 0, dropped = 0;
+  gst_structure_get_uint64(stats, "rendered", &rendered);
+  gst_structure_get_uint64(stats, "dropped", &dropped);
+  gst_structure_free(stats);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(sink_pad);
+  gst_object_unref(src_pad);
+  gst_object_unref(e);
+  gst_object_unref(sink);
+  gst_object_unref(pipeline);
+  std::remove(checkpoint.c_str());
+  if (!error.empty()) throw std::runtime_error(error);
+
+  // Warm-up: the first quarter, at most 5 minutes (buffers fill, blocks get
+  // kept for reuse, the allocator's arenas settle).
+  const double warmup_s = std::min(300.0, o.minutes * 60 / 4);
+  std::vector<double> t_min, rss, tensor;
+  for (const auto& s : samples)
+    if (s["t_s"].get<double>() >= warmup_s) {
+      t_min.push_back(s["t_s"].get<double>() / 60);
+      rss.push_back(s["rss_mib"].get<double>());
+      tensor.push_back(s["tensor_mib"].get<double>());
+    }
+  const double period_ms = 1000.0 / o.fps;
+  json r;
+  r["minutes"] = o.minutes;
+  r["schedule"] = o.schedule;
+  r["checkpoint_interval_s"] = o.checkpoint_interval;
+  r["wall_s"] = wall;
+  r["frames"] = probe.ms.size();
+  r["frames_over_period"] = std::count_if(probe.ms.begin(), probe.ms.end(), [&](double ms) { return ms > period_ms; });
+  r["latency_ms_p50"] = percentile(probe.ms, 0.5);
+  r["latency_ms_p99"] = percentile(probe.ms, 0.99);
+  r["sink_rendered"] = rendered;
+  r["sink_dropped"] = dropped;
+  r["warmup_s"] = warmup_s;
+  r["rss_slope_mib_per_min"] = slope(t_min, rss);
+  r["tensor_slope_mib_per_min"] = slope(t_min, tensor);
+  r["warnings"] = warnings;
+  r["samples"] = samples;
+  return r;
+}
+
 struct TruthFrame {
   int label = -1;
   std::string labels_png, condition;
@@ -360,7 +513,12 @@ int main(int argc, char** argv) {
   gst_init(&argc, &argv);
   Options o;
   CLI::App app{"Measures the ecotta element: live latency, or accuracy on an `ecotta stream` video"};
-  app.add_option("mode", o.mode, "latency or accuracy")->required();
+  app.add_option("mode", o.mode, "latency, accuracy or soak")->required();
+  app.add_option("--minutes", o.minutes, "soak: minutes to run")->capture_default_str()->check(CLI::Range(0.1, 10000.0));
+  app.add_option("--checkpoint-interval", o.checkpoint_interval, "soak: seconds between checkpoints")
+      ->capture_default_str();
+  app.add_option("--checkpoint", o.checkpoint, "soak: checkpoint file (default: a temporary one)");
+  app.add_option("--schedule", o.schedule, "soak: ecottacorrupt's schedule")->capture_default_str();
   app.add_option("--model", o.model, "Model bundle")->required();
   app.add_option("--video", o.video, "accuracy: the video (Motion-JPEG AVI from `ecotta stream`)");
   app.add_option("--truth", o.truth, "accuracy: its truth file");
@@ -398,13 +556,15 @@ int main(int argc, char** argv) {
       }
       if (!off.empty()) result["off"] = latency_summary(o, false, off);
       if (!on.empty()) result["on"] = latency_summary(o, true, on);
+    } else if (o.mode == "soak") {
+      result["soak"] = soak_run(o);
     } else if (o.mode == "accuracy") {
       const auto truth = read_truth(o.truth);
       result["video"] = o.video;
       if (o.runs.find("off") != std::string::npos) result["off"] = accuracy_run(o, truth, false);
       if (o.runs.find("on") != std::string::npos) result["on"] = accuracy_run(o, truth, true);
     } else {
-      throw std::invalid_argument("mode '" + o.mode + "': use latency or accuracy");
+      throw std::invalid_argument("mode '" + o.mode + "': use latency, accuracy or soak");
     }
     std::printf("%s\n", result.dump(2).c_str());
   } catch (const std::exception& e) {
