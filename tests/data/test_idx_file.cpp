@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <fstream>
 #include <iterator>
@@ -100,6 +101,18 @@ TEST(IdxFile, TruncatedPayloadIsRejectedWithCounts) {
   const auto path = dir.file("truncated.idx");
   write_bytes(path, bytes);
   expect_error([&] { read_idx(path); }, {path, "truncated", "60", "50"});
+}
+
+TEST(IdxFile, AHeaderPromisingGigabytesWithoutTheDataFailsWithoutAllocatingThem) {
+  ecotta::testing::TempDir dir;
+  const auto path = dir.file("liar.idx");
+  // 3 dimensions of 1625 x 1625 x 1625: 4.29e9 bytes promised, 16 present.
+  write_bytes(path, {0, 0, 8, 3, 0, 0, 6, 0x59, 0, 0, 6, 0x59, 0, 0, 6, 0x59, 1, 2, 3, 4});
+  rusage before{}, after{};
+  getrusage(RUSAGE_SELF, &before);
+  expect_error([&] { read_idx(path); }, {path, "truncated", "4291015625", "4"});
+  getrusage(RUSAGE_SELF, &after);
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 64 * 1024) << "KiB of peak RSS added by reading a 20-byte file";
 }
 
 TEST(IdxFile, TruncatedHeaderIsRejected) {
