@@ -142,6 +142,10 @@ torch::jit::Module load_torchscript_bytes(const std::string& bytes, const std::s
     m = torch::jit::load(in);
   } catch (const c10::Error& e) {
     throw std::invalid_argument("cannot load TorchScript from '" + origin + "': " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    // The TorchScript compiler's own errors (torch::jit::ErrorReport, e.g. an
+    // unknown type in damaged code) are not c10::Errors (found by fuzz_bundle).
+    throw std::invalid_argument("cannot load TorchScript from '" + origin + "': " + e.what());
   }
   refuse_traced(m, origin);
   return m;
