@@ -51,7 +51,8 @@ cv::Mat brightness(const cv::Mat& rgb, int severity, Rng&) {
 cv::Mat saturate(const cv::Mat& rgb, int severity, Rng&) {
   const auto [gain, shift] =
       std::array<std::pair<double, double>, 5>{{{.3, 0}, {.1, 0}, {1.5, 0}, {2, .1}, {2.5, .2}}}[severity - 1];
-  return edit_hsv_channel(rgb, 1, [&](cv::Mat& s) { s = s * gain + shift; });
+  // Plain copies: a lambda may not capture structured bindings before C++20 (clang refuses).
+  return edit_hsv_channel(rgb, 1, [g = gain, b = shift](cv::Mat& s) { s = s * g + b; });
 }
 
 cv::Mat contrast(const cv::Mat& rgb, int severity, Rng&) {
