@@ -131,6 +131,7 @@ void apply_meta_norm_mode(Bundle& bundle, NormMode mode) {
 }
 
 std::string weights_fingerprint(const Bundle& bundle) {
+  if (!bundle.fingerprint.empty()) return bundle.fingerprint;
   uLong crc = crc32(0L, Z_NULL, 0);
   int64_t count = 0;
   const auto add = [&](const torch::nn::Module& module) {
@@ -263,6 +264,8 @@ Bundle load_bundle(const std::string& path) {
   if (classes < 2) throw BundleError("'" + path + "' names fewer than 2 labels");
   // Our own networks only: an imported module may view() its activations,
   // which needs the contiguous layout it was written for.
+  // Before the layout changes: the file's tensors are contiguous, so no copies.
+  bundle.fingerprint = weights_fingerprint(bundle);
   if (bundle.torchscript_bytes.empty()) use_channels_last(*bundle.model);  // the meta networks: attach_meta_networks
   return bundle;
 }

@@ -50,6 +50,10 @@ struct Bundle {
   // statistics no longer fit those layers. Empty: robust mode starts at the
   // source statistics.
   std::vector<torch::Tensor> robust_anchor;
+  // weights_fingerprint() of the file's weights, set by load_bundle while
+  // they are still in the file's layout (no copies); empty for a bundle
+  // made in memory.
+  std::string fingerprint;
 };
 
 // Puts the frozen network and the meta networks in `mode` to run together.
@@ -88,7 +92,8 @@ int64_t count_parameters(torch::nn::Module& module);
 // Identifies the bundle's weights (frozen network and meta networks, as
 // loaded): a CRC-32 of their values in NCHW order and their count, e.g.
 // "1c2f9a0e-2243546". Adapted-state files carry it, so that a state saved
-// for one model is never restored into another of the same shapes.
+// for one model is never restored into another of the same shapes. Returns
+// bundle.fingerprint when load_bundle set it.
 std::string weights_fingerprint(const Bundle& bundle);
 
 }  // namespace ecotta::model
