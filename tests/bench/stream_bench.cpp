@@ -151,6 +151,44 @@ guint64 uint64_of(GstElement* e, const char* property) {
   return v;
 }
 
+// A live pipeline with an element named "e" timed by a LatencyProbe and a
+// sink named "sink"; set to NULL and released on destruction.
+struct ProbedPipeline {
+  GstElement* pipeline;
+  GstElement* e;
+  GstElement* sink;
+  GstPad* sink_pad;
+  GstPad* src_pad;
+  LatencyProbe probe;
+  explicit ProbedPipeline(const std::string& description)
+      : pipeline(launch(description)),
+        e(gst_bin_get_by_name(GST_BIN(pipeline), "e")),
+        sink(gst_bin_get_by_name(GST_BIN(pipeline), "sink")),
+        sink_pad(gst_element_get_static_pad(e, "sink")),
+        src_pad(gst_element_get_static_pad(e, "src")) {
+    gst_pad_add_probe(sink_pad, GST_PAD_PROBE_TYPE_BUFFER, &LatencyProbe::on_sink, &probe, nullptr);
+    gst_pad_add_probe(src_pad, GST_PAD_PROBE_TYPE_BUFFER, &LatencyProbe::on_src, &probe, nullptr);
+  }
+  ~ProbedPipeline() {
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    gst_object_unref(sink_pad);
+    gst_object_unref(src_pad);
+    gst_object_unref(e);
+    gst_object_unref(sink);
+    gst_object_unref(pipeline);
+  }
+  ProbedPipeline(const ProbedPipeline&) = delete;
+  ProbedPipeline& operator=(const ProbedPipeline&) = delete;
+  // Buffers the synchronised sink rendered and dropped.
+  void sink_counts(guint64* rendered, guint64* dropped) const {
+    GstStructure* stats = nullptr;
+    g_object_get(sink, "stats", &stats, nullptr);
+    gst_structure_get_uint64(stats, "rendered", rendered);
+    gst_structure_get_uint64(stats, "dropped", dropped);
+    gst_structure_free(stats);
+  }
+};
+
 // One live run of `seconds` through the element.
 struct LatencyRun {
   std::vector<double> ms;  // every frame's latency, in order
@@ -167,33 +205,16 @@ LatencyRun latency_run(const Options& o, bool adapt, double seconds) {
       ",framerate=" + std::to_string(o.fps) + "/1 ! ecotta name=e model=" + o.model +
       (adapt ? " adapt=true" : " adapt=false") + " " + o.element_properties +
       " ! fakesink name=sink sync=true qos=true max-lateness=" + std::to_string(GST_SECOND / o.fps);
-  GstElement* pipeline = launch(description);
-  GstElement* e = gst_bin_get_by_name(GST_BIN(pipeline), "e");
-  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
-  LatencyProbe probe;
-  GstPad* sink_pad = gst_element_get_static_pad(e, "sink");
-  GstPad* src_pad = gst_element_get_static_pad(e, "src");
-  gst_pad_add_probe(sink_pad, GST_PAD_PROBE_TYPE_BUFFER, &LatencyProbe::on_sink, &probe, nullptr);
-  gst_pad_add_probe(src_pad, GST_PAD_PROBE_TYPE_BUFFER, &LatencyProbe::on_src, &probe, nullptr);
+  ProbedPipeline p(description);
   const auto start = Clock::now();
-  run_to_eos(pipeline, static_cast<GstClockTime>((seconds * 3 + 120) * GST_SECOND));
+  run_to_eos(p.pipeline, static_cast<GstClockTime>((seconds * 3 + 120) * GST_SECOND));
   LatencyRun r;
   r.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
-  GstStructure* stats = nullptr;
-  g_object_get(sink, "stats", &stats, nullptr);
-  gst_structure_get_uint64(stats, "rendered", &r.rendered);
-  gst_structure_get_uint64(stats, "dropped", &r.dropped);
-  gst_structure_free(stats);
-  r.ms = std::move(probe.ms);
-  r.steps = uint64_of(e, "adapt-steps");
-  r.peak_bytes = uint64_of(e, "peak-adapt-bytes");
-  g_object_get(e, "adapt-batch-size", &r.batch, nullptr);
-  gst_element_set_state(pipeline, GST_STATE_NULL);
-  gst_object_unref(sink_pad);
-  gst_object_unref(src_pad);
-  gst_object_unref(e);
-  gst_object_unref(sink);
-  gst_object_unref(pipeline);
+  p.sink_counts(&r.rendered, &r.dropped);
+  r.ms = std::move(p.probe.ms);
+  r.steps = uint64_of(p.e, "adapt-steps");
+  r.peak_bytes = uint64_of(p.e, "peak-adapt-bytes");
+  g_object_get(p.e, "adapt-batch-size", &r.batch, nullptr);
   return r;
 }
 
@@ -283,17 +304,10 @@ json soak_run(const Options& o) {
       " checkpoint-interval=" + std::to_string(o.checkpoint_interval) + " " + o.element_properties +
       " ! ecottaoverlay ! ecottametalog location=/dev/null ! fakesink name=sink sync=true qos=true max-lateness=" +
       std::to_string(GST_SECOND / o.fps);
-  GstElement* pipeline = launch(description);
-  GstElement* e = gst_bin_get_by_name(GST_BIN(pipeline), "e");
-  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
-  LatencyProbe probe;
-  GstPad* sink_pad = gst_element_get_static_pad(e, "sink");
-  GstPad* src_pad = gst_element_get_static_pad(e, "src");
-  gst_pad_add_probe(sink_pad, GST_PAD_PROBE_TYPE_BUFFER, &LatencyProbe::on_sink, &probe, nullptr);
-  gst_pad_add_probe(src_pad, GST_PAD_PROBE_TYPE_BUFFER, &LatencyProbe::on_src, &probe, nullptr);
+  ProbedPipeline p(description);
   const auto start = Clock::now();
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  GstBus* bus = gst_element_get_bus(pipeline);
+  gst_element_set_state(p.pipeline, GST_STATE_PLAYING);
+  GstBus* bus = gst_element_get_bus(p.pipeline);
   json samples = json::array();
   std::vector<std::string> warnings;
   std::string error;
@@ -339,18 +353,8 @@ json soak_run(const Options& o) {
   }
   gst_object_unref(bus);
   const double wall = std::chrono::duration<double>(Clock::now() - start).count();
-  GstStructure* stats = nullptr;
-  g_object_get(sink, "stats", &stats, nullptr);
   guint64 rendered = 0, dropped = 0;
-  gst_structure_get_uint64(stats, "rendered", &rendered);
-  gst_structure_get_uint64(stats, "dropped", &dropped);
-  gst_structure_free(stats);
-  gst_element_set_state(pipeline, GST_STATE_NULL);
-  gst_object_unref(sink_pad);
-  gst_object_unref(src_pad);
-  gst_object_unref(e);
-  gst_object_unref(sink);
-  gst_object_unref(pipeline);
+  p.sink_counts(&rendered, &dropped);
   std::remove(checkpoint.c_str());
   if (!error.empty()) throw std::runtime_error(error);
 
@@ -370,10 +374,10 @@ json soak_run(const Options& o) {
   r["schedule"] = o.schedule;
   r["checkpoint_interval_s"] = o.checkpoint_interval;
   r["wall_s"] = wall;
-  r["frames"] = probe.ms.size();
-  r["frames_over_period"] = std::count_if(probe.ms.begin(), probe.ms.end(), [&](double ms) { return ms > period_ms; });
-  r["latency_ms_p50"] = percentile(probe.ms, 0.5);
-  r["latency_ms_p99"] = percentile(probe.ms, 0.99);
+  r["frames"] = p.probe.ms.size();
+  r["frames_over_period"] = std::count_if(p.probe.ms.begin(), p.probe.ms.end(), [&](double ms) { return ms > period_ms; });
+  r["latency_ms_p50"] = percentile(p.probe.ms, 0.5);
+  r["latency_ms_p99"] = percentile(p.probe.ms, 0.99);
   r["sink_rendered"] = rendered;
   r["sink_dropped"] = dropped;
   r["warmup_s"] = warmup_s;

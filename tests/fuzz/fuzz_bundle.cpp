@@ -1,8 +1,6 @@
 // libFuzzer target: the model bundle loader. Any bytes: a bundle whose
 // network runs on its described input, or BundleError naming the file;
 // never a crash, an abort from LibTorch, or another exception type.
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -10,14 +8,12 @@
 
 #include <torch/torch.h>
 
+#include "input_file.h"
 #include "model/bundle.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const std::string path = "/tmp/ecotta-fuzz-bundle-" + std::to_string(getpid()) + ".ecotta";
-  FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) return 0;
-  std::fwrite(data, 1, size, f);
-  std::fclose(f);
+  const std::string path = ecotta::fuzz::input_file("bundle", data, size);
+  if (path.empty()) return 0;
   try {
     auto bundle = ecotta::model::load_bundle(path);
     const auto& in = bundle.info.input;

@@ -2,8 +2,6 @@
 // restores checkpoint-location at start. Any bytes: the state loads with
 // this model's shapes, or std::runtime_error naming the file; the method's
 // state is then still finite and usable.
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -14,6 +12,7 @@
 
 #include <torch/torch.h>
 
+#include "input_file.h"
 #include "adapt/method.h"
 #include "adapt/methods.h"
 #include "model/bundle.h"
@@ -35,12 +34,9 @@ ecotta::adapt::Method& method() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const std::string path = "/tmp/ecotta-fuzz-state-" + std::to_string(getpid());
   auto& m = method();
-  FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) return 0;
-  std::fwrite(data, 1, size, f);
-  std::fclose(f);
+  const std::string path = ecotta::fuzz::input_file("state", data, size);
+  if (path.empty()) return 0;
   try {
     m.load_state(path);
   } catch (const std::runtime_error&) {
