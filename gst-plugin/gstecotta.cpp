@@ -165,7 +165,7 @@ static GstStructure* stats_structure(const ecotta::stream::EngineStats& st, cons
                            st.mean_entropy, "buffered", G_TYPE_INT64, st.buffered, "snapshot", G_TYPE_UINT64,
                            st.snapshot, "checkpoints", G_TYPE_INT64, st.checkpoints_written, "tensor-bytes",
                            G_TYPE_INT64, st.tensor_bytes, "kept-bytes", G_TYPE_INT64, st.kept_bytes, "adapting",
-                           G_TYPE_BOOLEAN, st.adapting, "method", G_TYPE_STRING, method.c_str(), "plan", G_TYPE_STRING,
+                           G_TYPE_BOOLEAN, st.adapting, "adapt-paused", G_TYPE_BOOLEAN, st.adapt_paused, "method", G_TYPE_STRING, method.c_str(), "plan", G_TYPE_STRING,
                            st.plan.c_str(), nullptr);
 }
 
@@ -313,6 +313,10 @@ static GstFlowReturn gst_ecotta_transform_ip(GstBaseTransform* trans, GstBuffer*
     return GST_FLOW_ERROR;
   }
   gst_video_frame_unmap(&frame);
+  // What the worker has to say since the last frame (a new memory plan).
+  for (const auto& w : s->engine->take_warnings())
+    GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("%s", w.c_str()), (nullptr));
+  for (const auto& n : s->engine->take_news()) GST_ELEMENT_INFO(self, RESOURCE, SETTINGS, ("%s", n.c_str()), (nullptr));
   GST_OBJECT_LOCK(self);
   const double interval = s->settings.stats_interval;
   const auto cap = static_cast<int64_t>(s->settings.memory_cap);
@@ -339,7 +343,10 @@ static void gst_ecotta_set_property(GObject* object, guint id, const GValue* val
       if (engine) engine->set_adapt(st.adapt);
       break;
     case PROP_METHOD: st.method = g_value_get_enum(value); break;
-    case PROP_MEMORY_CAP: st.memory_cap = g_value_get_uint64(value); break;
+    case PROP_MEMORY_CAP:
+      st.memory_cap = g_value_get_uint64(value);
+      if (engine) engine->set_memory_cap(static_cast<int64_t>(std::min<guint64>(st.memory_cap, G_MAXINT64)));
+      break;
     case PROP_ADAPT_BATCH_SIZE: st.adapt_batch = g_value_get_int(value); break;
     case PROP_ADAPT_SAMPLE_INTERVAL:
       st.sample_interval = g_value_get_int(value);
@@ -447,8 +454,9 @@ static void install_properties(GObjectClass* oc) {
       oc, PROP_MEMORY_CAP,
       g_param_spec_uint64("memory-cap", "Memory cap",
                           "Bytes one adaptation step may use (0: no cap). The engine plans within it: a smaller "
-                          "batch, then fewer adapted parts, then statistics only",
-                          0, G_MAXUINT64, 0, ready));
+                          "batch, then fewer adapted parts, then statistics only. Can be changed while playing: "
+                          "respected from the next step; a cap that fits no step then pauses adaptation",
+                          0, G_MAXUINT64, 0, playing));
   g_object_class_install_property(
       oc, PROP_ADAPT_BATCH_SIZE,
       g_param_spec_int("adapt-batch-size", "Adaptation batch size",

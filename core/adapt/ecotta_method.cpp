@@ -21,11 +21,17 @@ std::vector<int64_t> part_output_floats(model::Bundle& bundle) {
 
 }  // namespace
 
+namespace {
+void check_first_trained_part(size_t part, size_t parts) {
+  if (part >= parts)
+    throw std::invalid_argument("EcoTTA: first_trained_part " + std::to_string(part) + " leaves none of the " +
+                                std::to_string(parts) + " parts to train");
+}
+}  // namespace
+
 EcoTtaMethod::EcoTtaMethod(model::Bundle& bundle, const EcoTtaConfig& config) : bundle_(bundle), config_(config) {
   if (!bundle_.meta) throw std::invalid_argument("EcoTTA needs a bundle with warmed-up meta networks (ecotta warmup)");
-  if (config_.first_trained_part >= bundle_.meta->size())
-    throw std::invalid_argument("EcoTTA: first_trained_part " + std::to_string(config_.first_trained_part) +
-                                " leaves none of the " + std::to_string(bundle_.meta->size()) + " parts to train");
+  check_first_trained_part(config_.first_trained_part, bundle_.meta->size());
   // Probing the part shapes costs a forward: only when the plan is left to us.
   if (config_.keep_every.empty()) {
     keep_every_ = default_keep_every(part_output_floats(bundle_));
@@ -38,6 +44,14 @@ EcoTtaMethod::EcoTtaMethod(model::Bundle& bundle, const EcoTtaConfig& config) : 
   for (size_t k = 0; k < bundle_.meta->size(); ++k) set_trainable(bundle_.meta->block(k), k >= config_.first_trained_part);
   reset_rule().configure({});
   remember_initial_state();
+}
+
+void EcoTtaMethod::set_first_trained_part(size_t part) {
+  check_first_trained_part(part, bundle_.meta->size());
+  if (part == config_.first_trained_part) return;
+  config_.first_trained_part = part;
+  for (size_t k = 0; k < bundle_.meta->size(); ++k) set_trainable(bundle_.meta->block(k), k >= part);
+  restart_optimizer();  // its parameter list is the trained parts'
 }
 
 std::vector<torch::Tensor> EcoTtaMethod::trainable_parameters() {

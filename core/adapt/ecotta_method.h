@@ -36,6 +36,7 @@ class EcoTtaMethod : public Method {
 
   std::string name() const override { return "ecotta"; }
   std::vector<torch::Tensor> trainable_parameters() override;
+  void set_first_trained_part(size_t part) override;
 
  protected:
   Step compute(const torch::Tensor& x) override;

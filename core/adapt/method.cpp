@@ -39,6 +39,16 @@ void Method::remember_initial_state() {
   optimizer_ = make_optimizer();
 }
 
+void Method::restart_optimizer() {
+  clear_grads();
+  optimizer_ = make_optimizer();
+}
+
+void Method::set_first_trained_part(size_t part) {
+  if (part != 0)
+    throw std::invalid_argument(name() + " has no parts to leave untrained (only ecotta trains deeper parts alone)");
+}
+
 void Method::restore_initial() { copy_tensors(state(), initial_); }
 
 void Method::reset() {

@@ -68,6 +68,11 @@ class Method {
   int64_t resets() const { return resets_; }
   ResetRule& reset_rule() { return rule_; }
 
+  // Train only the parts from `part` on (the memory cap's "deeper parts"
+  // mode), taking effect at the next step; the optimizer restarts. Only a
+  // method with parts (EcoTTA) accepts a part other than 0.
+  virtual void set_first_trained_part(size_t part);
+
  protected:
   struct Step {
     torch::Tensor prediction;  // what the method reports for the batch
@@ -93,6 +98,8 @@ class Method {
   virtual void restore_initial();
 
   void remember_initial_state();
+  // A fresh optimizer over trainable_parameters(), no gradients pending.
+  void restart_optimizer();
 
  private:
   bool update(const torch::Tensor& loss);

@@ -6,6 +6,8 @@
 
 #include <cstdio>
 #include <exception>
+#include <stdexcept>
+#include <utility>
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -24,6 +26,9 @@ AdaptationWorker::AdaptationWorker(adapt::Method& trainer, adapt::SampleBuffer& 
                                    adapt::SnapshotPublisher& publisher, const WorkerConfig& config)
     : trainer_(trainer), buffer_(buffer), publisher_(publisher), config_(config) {
   last_checkpoint_ = std::chrono::steady_clock::now();
+  requested_cap_.store(config.cap);
+  stats_.cap = config.cap;
+  stats_.plan_text = config.plan_text;
   thread_ = std::thread([this] { run(); });
 }
 
@@ -32,6 +37,18 @@ AdaptationWorker::~AdaptationWorker() { stop(); }
 void AdaptationWorker::set_enabled(bool on) {
   enabled_.store(on);
   wake_.notify_one();
+}
+
+void AdaptationWorker::set_memory_cap(int64_t bytes) {
+  if (!config_.planner) throw std::logic_error("this adaptation worker cannot change its memory cap");
+  requested_cap_.store(std::max<int64_t>(0, bytes));
+  cap_changed_.store(true);
+  wake_.notify_one();
+}
+
+std::vector<AdaptationWorker::Notice> AdaptationWorker::take_notices() {
+  std::lock_guard<std::mutex> lock(stats_mutex_);
+  return std::exchange(notices_, {});
 }
 
 void AdaptationWorker::notify_sample() {
@@ -67,11 +84,11 @@ void AdaptationWorker::run() {
     {
       std::unique_lock<std::mutex> lock(wake_mutex_);
       const auto ready = [&] {
-        return enabled_.load() && new_samples_ > 0 &&
+        return enabled_.load() && !paused_ && new_samples_ > 0 &&
                static_cast<int64_t>(buffer_.size()) >= std::min<int64_t>(config_.batch, buffer_.capacity());
       };
       wake_.wait_for(lock, std::chrono::milliseconds(200),
-                     [&] { return stopping_.load() || save_requested_.load() || ready(); });
+                     [&] { return stopping_.load() || save_requested_.load() || cap_changed_.load() || ready(); });
       if (stopping_.load()) break;
       if (ready()) {
         new_samples_ = 0;
@@ -81,6 +98,10 @@ void AdaptationWorker::run() {
     // Nothing may escape this thread: an exception here would terminate
     // the whole application (the video with it).
     try {
+      if (cap_changed_.exchange(false)) {
+        apply_cap(requested_cap_.load());
+        go = go && !paused_;
+      }
       if (go) step();
       maybe_checkpoint();
     } catch (const std::exception& e) {
@@ -131,6 +152,36 @@ void AdaptationWorker::step() {
   const double n = static_cast<double>(stats_.steps);
   stats_.mean_step_ms += (ms - stats_.mean_step_ms) / std::max(1.0, n);
   if (!error.empty()) stats_.last_error = error;
+}
+
+void AdaptationWorker::apply_cap(int64_t cap) {
+  StepPlan plan;
+  try {
+    // Calibration steps charge their own owner: their blocks must not stay
+    // behind as the worker's kept blocks.
+    memory::MemoryOwner calibration;
+    memory::OwnerScope scope(calibration);
+    plan = config_.planner(cap);
+    if (!plan.paused) trainer_.set_first_trained_part(plan.first_trained_part);
+  } catch (const std::exception& e) {
+    plan = StepPlan{};
+    plan.cap = cap;
+    plan.paused = true;
+    plan.text = std::string("cannot plan steps within the cap: ") + e.what();
+  }
+  paused_ = plan.paused;
+  if (!plan.paused) config_.batch = plan.batch;
+  std::string notice = "memory-cap " + (cap > 0 ? std::to_string(cap) + " bytes" : std::string("removed")) + ": ";
+  if (plan.paused)
+    notice += plan.text + "; adaptation paused (predictions keep the last adapted state) until memory-cap is raised";
+  else
+    notice += plan.text.empty() ? std::to_string(plan.batch) + " samples per step" : plan.text;
+  std::lock_guard<std::mutex> lock(stats_mutex_);
+  stats_.cap = cap;
+  stats_.plan_text = plan.text;
+  stats_.paused = plan.paused;
+  stats_.peak_step_bytes = 0;  // the peak under this plan
+  notices_.push_back({plan.paused, std::move(notice)});
 }
 
 void AdaptationWorker::maybe_checkpoint() {

@@ -7,10 +7,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "adapt/method.h"
 #include "adapt/sample_buffer.h"
@@ -19,8 +21,24 @@
 
 namespace ecotta::stream {
 
+// How steps run under a memory cap; the engine plans it (engine.cpp).
+struct StepPlan {
+  int64_t cap = 0;                // bytes one step may use; 0: no cap
+  int64_t batch = 16;             // samples per step
+  size_t first_trained_part = 0;  // parts before it do not train (EcoTTA)
+  bool paused = false;            // no step fits the cap: none is taken
+  std::string text;               // the plan in words; "" without a cap
+};
+// Plans steps within a new cap. Runs on the worker thread, between steps;
+// may throw (the worker then pauses until a cap it can plan).
+using StepPlanner = std::function<StepPlan(int64_t cap)>;
+
 struct WorkerConfig {
-  int64_t batch = 16;        // samples per step
+  int64_t batch = 16;        // samples per step (the plan at start, with first_trained_part, cap, plan_text)
+  size_t first_trained_part = 0;
+  int64_t cap = 0;
+  std::string plan_text;
+  StepPlanner planner;       // empty: the cap cannot change
   int threads = 1;           // LibTorch intra-op threads of the worker
   bool lower_priority = true;
   std::string checkpoint_path;
@@ -33,6 +51,11 @@ struct WorkerStats {
   int64_t checkpoints_written = 0;
   int64_t kept_bytes = 0;  // freed blocks the worker keeps for its next steps
   std::string last_error;
+  // The plan steps run under now; peak_step_bytes counts from when it
+  // took effect.
+  int64_t cap = 0;
+  std::string plan_text;
+  bool paused = false;
 };
 
 class AdaptationWorker {
@@ -50,6 +73,17 @@ class AdaptationWorker {
     save_requested_.store(true);
     wake_.notify_one();
   }
+  // A new cap for every step from the next one on (0: none): the worker
+  // plans it before its next step (calibration steps on its own thread,
+  // never the caller's). Needs config.planner.
+  void set_memory_cap(int64_t bytes);
+  // Messages for a person, oldest first, each returned once: warnings (a
+  // pause) and news (a new plan).
+  struct Notice {
+    bool warning = false;
+    std::string text;
+  };
+  std::vector<Notice> take_notices();
   // The streaming thread offered a new sample: may wake the worker.
   void notify_sample();
   // Joins the thread; then the trainer may be used by the caller again.
@@ -63,6 +97,7 @@ class AdaptationWorker {
   void run();
   void step();
   void maybe_checkpoint();
+  void apply_cap(int64_t cap);
 
   adapt::Method& trainer_;
   adapt::SampleBuffer& buffer_;
@@ -74,6 +109,9 @@ class AdaptationWorker {
   std::atomic<bool> stopping_{false};
   std::atomic<double> checkpoint_interval_s_{60};
   std::atomic<bool> save_requested_{false};
+  std::atomic<int64_t> requested_cap_{0};
+  std::atomic<bool> cap_changed_{false};
+  bool paused_ = false;  // worker thread only
   std::mutex wake_mutex_;
   std::condition_variable wake_;
   int64_t new_samples_ = 0;  // guarded by wake_mutex_
@@ -82,6 +120,7 @@ class AdaptationWorker {
 
   mutable std::mutex stats_mutex_;
   WorkerStats stats_;
+  std::vector<Notice> notices_;  // guarded by stats_mutex_
   std::thread thread_;
 };
 

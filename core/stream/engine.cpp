@@ -106,9 +106,10 @@ struct Engine::Impl {
   adapt::SnapshotPublisher publisher;
   std::unique_ptr<AdaptationWorker> worker;
   std::string method_name;
-  std::string plan;
+  adapt::MethodOptions options;  // as configured; the trainer's differ in first_trained_part
   torch::Tensor mean, std;
   std::vector<std::string> warnings;
+  std::vector<std::string> news;  // the worker's plan changes, for take_news()
 
   // Inference repeats the same shapes every frame: its blocks are reused
   // instead of mapped and unmapped again (see memory::MemoryOwner).
@@ -134,6 +135,70 @@ struct Engine::Impl {
     auto x = torch::from_blob(rgb.data, {1, in.height, in.width, 3}, torch::kUInt8).permute({0, 3, 1, 2});
     x = x.to(device, torch::kFloat).div_(255.0);
     return x.sub_(mean).div_(std);
+  }
+
+  // Steps within `cap` bytes (0: none) in plan_memory's degradation order;
+  // statistics-only methods by the bytes of one sample. At start a cap too
+  // tight for gradient steps turns the method into norm and one too tight
+  // for a forward is an error; later (memory-cap changed while playing,
+  // on the worker thread) either pauses adaptation instead.
+  StepPlan plan_steps(int64_t cap, bool starting) {
+    StepPlan p;
+    p.cap = std::max<int64_t>(0, cap);
+    p.batch = config.adapt_batch;
+    if (p.cap == 0 || !adapt::method_entry(method_name).adapts) return p;
+    const auto& in = reader_bundle.info.input;
+    // Calibration steps on random inputs of the model's shape: a step's
+    // memory depends on shapes, not on pixel values.
+    torch::manual_seed(0);
+    const auto calibration = torch::randn({config.adapt_batch, 3, in.height, in.width}).to(device);
+    const std::string cap_text = "memory-cap " + std::to_string(p.cap) + " bytes";
+    if (!starting) {
+      // Calibration loads the model file again: it must still be ours.
+      const auto on_disk = model::load_bundle(config.model);
+      if (on_disk.fingerprint != trainer_bundle.fingerprint)
+        throw std::runtime_error("the model file '" + config.model +
+                                 "' changed since start, so steps cannot be measured; restart the element");
+    }
+    if (adapt::method_entry(method_name).trains) {
+      adapt::MemoryPlan plan;
+      try {
+        plan = adapt::plan_method_memory(config.model, method_name, options, p.cap, calibration, 2);
+      } catch (const std::exception& e) {
+        throw EngineError(std::string("memory-cap: ") + e.what());
+      }
+      p.text = plan.reason;
+      if (plan.mode != adapt::MemoryPlan::Mode::StatisticsOnly) {
+        p.batch = plan.batch;
+        p.first_trained_part = plan.first_trained_part;
+        return p;
+      }
+      if (!starting) {
+        p.paused = true;
+        p.text = "no gradient step of " + method_name + " fits";
+        return p;
+      }
+      method_name = "norm";
+      warnings.push_back(cap_text + ": " + plan.reason);
+    }
+    // Statistics only: a step is a forward without autograd, its bytes
+    // proportional to the batch. Below one sample's worth nothing fits.
+    auto probe_bundle = load_for_stream(config.model, device);
+    auto probe = adapt::make_method(method_name, probe_bundle, options);
+    const int64_t one = adapt::measure_step_bytes(*probe, calibration.slice(0, 0, 1));
+    const std::string too_small = "below the " + std::to_string(one) +
+                                  " bytes that statistics-only adaptation needs (one batch-1 forward of this model)";
+    if (one > p.cap) {
+      if (starting) throw EngineError(cap_text + " is " + too_small + ": raise memory-cap or set adapt=false");
+      p.paused = true;
+      p.text = "the cap is " + too_small;
+      return p;
+    }
+    p.batch = std::clamp<int64_t>(static_cast<int64_t>(0.9 * static_cast<double>(p.cap) / std::max<int64_t>(one, 1)), 1,
+                                  config.adapt_batch);
+    p.text += (p.text.empty() ? "" : "; ") + std::string("statistics only, ") + std::to_string(p.batch) +
+              " samples per step (" + std::to_string(one) + " bytes each)";
+    return p;
   }
 
   Prediction predict(const torch::Tensor& x, const FrameView& frame) {
@@ -201,46 +266,10 @@ Engine::Engine(const EngineConfig& config) : impl_(std::make_unique<Impl>()) {
   s.std = torch::tensor(in.std).view({1, 3, 1, 1}).to(s.device);
 
   s.method_name = config.method;
-  int64_t batch = config.adapt_batch;
+  s.options = options;
+  const StepPlan plan = s.plan_steps(config.memory_cap, /*starting=*/true);
   auto trainer_options = options;
-  if (config.memory_cap > 0 && adapt::method_entry(config.method).adapts) {
-    // Calibration steps on random inputs of the model's shape: a step's
-    // memory depends on shapes, not on pixel values.
-    torch::manual_seed(0);
-    const auto calibration = torch::randn({config.adapt_batch, 3, in.height, in.width}).to(s.device);
-    const std::string cap_text = "memory-cap " + std::to_string(config.memory_cap) + " bytes";
-    if (adapt::method_entry(config.method).trains) {
-      adapt::MemoryPlan plan;
-      try {
-        plan = adapt::plan_method_memory(config.model, config.method, options, config.memory_cap, calibration, 2);
-      } catch (const std::exception& e) {
-        throw EngineError(std::string("memory-cap: ") + e.what());
-      }
-      s.plan = plan.reason;
-      if (plan.mode == adapt::MemoryPlan::Mode::StatisticsOnly) {
-        s.method_name = "norm";
-        s.warnings.push_back(cap_text + ": " + plan.reason);
-      } else {
-        batch = plan.batch;
-        trainer_options.ecotta.first_trained_part = plan.first_trained_part;
-      }
-    }
-    if (!adapt::method_entry(s.method_name).trains) {
-      // Statistics only: a step is a forward without autograd, its bytes
-      // proportional to the batch. Below one sample's worth nothing fits.
-      auto probe_bundle = load_for_stream(config.model, s.device);
-      auto probe = adapt::make_method(s.method_name, probe_bundle, options);
-      const int64_t one = adapt::measure_step_bytes(*probe, calibration.slice(0, 0, 1));
-      if (one > config.memory_cap)
-        throw EngineError(cap_text + " is below the " + std::to_string(one) +
-                          " bytes that statistics-only adaptation needs (one batch-1 forward of this model): raise "
-                          "memory-cap or set adapt=false");
-      batch = std::clamp<int64_t>(static_cast<int64_t>(0.9 * static_cast<double>(config.memory_cap) / std::max<int64_t>(one, 1)),
-                                  1, config.adapt_batch);
-      s.plan += (s.plan.empty() ? "" : "; ") + std::string("statistics only, ") + std::to_string(batch) +
-                " samples per step (" + std::to_string(one) + " bytes each)";
-    }
-  }
+  trainer_options.ecotta.first_trained_part = plan.first_trained_part;
   try {
     s.trainer = adapt::make_method(s.method_name, s.trainer_bundle, trainer_options);
     s.reader = adapt::make_method(s.method_name, s.reader_bundle, options);
@@ -264,11 +293,15 @@ Engine::Engine(const EngineConfig& config) : impl_(std::make_unique<Impl>()) {
   }
   s.publisher.publish(s.trainer->adapted_state());
 
-  const int64_t capacity = config.buffer_capacity > 0 ? config.buffer_capacity : 4 * batch;
+  const int64_t capacity = config.buffer_capacity > 0 ? config.buffer_capacity : 4 * plan.batch;
   s.buffer = std::make_unique<adapt::SampleBuffer>(static_cast<size_t>(capacity),
                                                    static_cast<int64_t>(s.reader_bundle.info.labels.size()));
   WorkerConfig wc;
-  wc.batch = batch;
+  wc.batch = plan.batch;
+  wc.first_trained_part = plan.first_trained_part;
+  wc.cap = plan.cap;
+  wc.plan_text = plan.text;
+  wc.planner = [&s](int64_t cap) { return s.plan_steps(cap, /*starting=*/false); };
   wc.threads = std::max(1, cores - 1);
   wc.checkpoint_path = config.checkpoint_path;
   s.worker = std::make_unique<AdaptationWorker>(*s.trainer, *s.buffer, s.publisher, wc);
@@ -294,7 +327,17 @@ model::Geometry Engine::geometry() const { return impl_->reader_bundle.info.inpu
 
 std::vector<std::string> Engine::take_warnings() {
   std::lock_guard<std::mutex> lock(impl_->process_mutex);
-  return std::exchange(impl_->warnings, {});
+  auto out = std::exchange(impl_->warnings, {});
+  if (impl_->worker)
+    for (auto& n : impl_->worker->take_notices()) (n.warning ? out : impl_->news).push_back(std::move(n.text));
+  return out;
+}
+
+std::vector<std::string> Engine::take_news() {
+  std::lock_guard<std::mutex> lock(impl_->process_mutex);
+  if (impl_->worker)
+    for (auto& n : impl_->worker->take_notices()) (n.warning ? impl_->warnings : impl_->news).push_back(std::move(n.text));
+  return std::exchange(impl_->news, {});
 }
 
 Prediction Engine::process(const FrameView& frame) {
@@ -350,6 +393,9 @@ void Engine::set_adapt(bool on) {
 }
 void Engine::set_sample_interval(int n) { impl_->sample_interval = std::max(1, n); }
 void Engine::set_inference_interval(int n) { impl_->inference_interval = std::max(1, n); }
+void Engine::set_memory_cap(int64_t bytes) {
+  if (impl_->worker) impl_->worker->set_memory_cap(bytes);
+}
 void Engine::set_checkpoint_interval(double seconds) {
   if (impl_->worker) impl_->worker->set_checkpoint_interval(seconds);
 }
@@ -369,11 +415,13 @@ EngineStats Engine::stats() const {
     out.kept_bytes = w.kept_bytes;
     out.adapting = s.worker->enabled();
     out.last_error = w.last_error;
+    out.memory_cap = w.cap;
+    out.plan = w.plan_text;
+    out.adapt_paused = w.paused;
   }
+  if (!s.worker) out.memory_cap = s.config.memory_cap;
   out.buffered = s.buffer ? static_cast<int64_t>(s.buffer->size()) : 0;
   if (const auto snap = s.publisher.current()) out.snapshot = snap->version;
-  out.memory_cap = s.config.memory_cap;
-  out.plan = s.plan;
   out.tensor_bytes = memory::AllocationCounter::install().current_bytes();
   std::lock_guard<std::mutex> lock(s.process_mutex);
   out.frames = s.frames;

@@ -79,9 +79,10 @@ struct EngineStats {
   // freed blocks the two threads keep for reuse. For soak tests: they must
   // level off.
   int64_t tensor_bytes = 0, kept_bytes = 0;
-  int64_t memory_cap = 0;
+  int64_t memory_cap = 0;         // the cap steps run under now
   std::string plan;               // the memory plan in words ("" without a cap)
   bool adapting = false;
+  bool adapt_paused = false;      // the cap fits no step (changed while playing)
   std::string last_error;         // the adaptation worker's last failure, "" if none
 };
 
@@ -105,8 +106,11 @@ class Engine {
   int model_width() const;
   int model_height() const;
   model::Geometry geometry() const;
-  // Warnings from start (e.g. a checkpoint that could not be restored).
+  // Warnings from start (e.g. a checkpoint that could not be restored) and
+  // since (adaptation paused under a new memory cap); each returned once.
   std::vector<std::string> take_warnings();
+  // News that is no warning (the plan a new memory cap gave), returned once.
+  std::vector<std::string> take_news();
 
   // Streaming thread: map -> preprocess -> predict with the latest snapshot
   // -> offer every Nth frame to the sample buffer. Never waits for a step.
@@ -117,6 +121,12 @@ class Engine {
   void set_sample_interval(int n);
   void set_inference_interval(int n);
   void set_checkpoint_interval(double seconds);
+  // A new memory cap (0: none), respected from the worker's next step; the
+  // worker plans it on its own thread (calibration steps, tens of ms to a
+  // few seconds, no step meanwhile; frames flow as ever). A cap that fits
+  // no step pauses adaptation (see stats().adapt_paused and the warning)
+  // until the cap is raised. peak_adapt_bytes restarts with the new plan.
+  void set_memory_cap(int64_t bytes);
   // Asks the worker to save the adapted state soon (e.g. at end of stream).
   void request_checkpoint();
   EngineStats stats() const;

@@ -243,6 +243,35 @@ TEST(Methods, EcotTaCanTrainOnlyTheDeeperParts) {
   EXPECT_THROW(adapt::make_method("ecotta", again, o), std::invalid_argument);
 }
 
+TEST(Methods, EcoTtasTrainedPartsCanChangeBetweenSteps) {
+  // What a memory cap lowered while playing does: all parts train, then
+  // only the last two, then all again.
+  auto bundle = small_warm_bundle();
+  auto method = adapt::make_method("ecotta", bundle, {});
+  method->forward_and_adapt(images(8, 0));
+  method->set_first_trained_part(2);
+  EXPECT_EQ(method->trainable_count(), [&] {
+    int64_t n = 0;
+    for (size_t k = 2; k < bundle.meta->size(); ++k)
+      for (const auto& p : bundle.meta->block(k).parameters()) n += p.numel();
+    return n;
+  }());
+  const auto first = snapshot(bundle.meta->block(0));
+  const auto last = snapshot(bundle.meta->block(3));
+  for (int i = 1; i < 4; ++i) method->forward_and_adapt(images(8, i));
+  EXPECT_TRUE(all_equal(first, snapshot(bundle.meta->block(0))));
+  EXPECT_FALSE(all_equal(last, snapshot(bundle.meta->block(3))));
+  method->set_first_trained_part(0);
+  method->forward_and_adapt(images(8, 5));
+  EXPECT_FALSE(all_equal(first, snapshot(bundle.meta->block(0))));
+  EXPECT_THROW(method->set_first_trained_part(4), std::invalid_argument);
+  // Methods without parts accept only "all of it".
+  auto tent_bundle = small_warm_bundle();
+  auto tent = adapt::make_method("tent", tent_bundle, {});
+  EXPECT_NO_THROW(tent->set_first_trained_part(0));
+  EXPECT_THROW(tent->set_first_trained_part(1), std::invalid_argument);
+}
+
 TEST(Methods, AdaptedStateSurvivesASaveAndLoad) {
   auto bundle = small_warm_bundle();
   auto method = adapt::make_method("ecotta", bundle, {});

@@ -201,6 +201,47 @@ TEST(EcottaElement, AdaptFalseChangesNothingAndCanBeToggledWhilePlaying) {
   gst_buffer_unref(probe);
 }
 
+TEST(EcottaElement, AMemoryCapSetWhilePlayingHoldsFromTheNextStepAndIsAnnounced) {
+  Harness h("model=" + kClassifier + " adapt-sample-interval=1", caps_for("RGB", 64, 48));
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(h.get()->element, bus);  // the harness's bin, which the element posts through
+  const size_t bytes = frame_bytes("RGB", 64, 48);
+  uint32_t seed = 1;
+  const auto push_until_steps = [&](guint64 steps) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (uint64_property(h.element(), "adapt-steps") < steps && std::chrono::steady_clock::now() < deadline) {
+      gst_buffer_unref(h.push_pull(patterned_buffer(bytes, seed, seed)));
+      ++seed;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return uint64_property(h.element(), "adapt-steps");
+  };
+  ASSERT_GE(push_until_steps(2), 2u);
+  const guint64 uncapped = uint64_property(h.element(), "peak-adapt-bytes");
+  ASSERT_GT(uncapped, 0u);
+  const guint64 cap = uncapped / 2;
+  g_object_set(h.element(), "memory-cap", cap, nullptr);
+  // A step under way when the cap changed ends under the old plan; the
+  // peak restarts with the new one, so two more steps are all new.
+  const guint64 at_change = uint64_property(h.element(), "adapt-steps");
+  ASSERT_GE(push_until_steps(at_change + 3), at_change + 3);
+  const guint64 peak = uint64_property(h.element(), "peak-adapt-bytes");
+  EXPECT_GT(peak, 0u);
+  EXPECT_LE(peak, cap);
+  bool announced = false;
+  while (GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_INFO)) {
+    GError* error = nullptr;
+    gst_message_parse_info(msg, &error, nullptr);
+    if (error && std::string(error->message).find("memory-cap " + std::to_string(cap)) != std::string::npos)
+      announced = true;
+    if (error) g_error_free(error);
+    gst_message_unref(msg);
+  }
+  EXPECT_TRUE(announced);
+  gst_element_set_bus(h.get()->element, nullptr);
+  gst_object_unref(bus);
+}
+
 TEST(EcottaElement, EveryFormatAndOddSizesWork) {
   const std::vector<std::string> formats = {"RGB",  "BGR",  "RGBx", "BGRx",  "xRGB", "xBGR", "RGBA",
                                             "BGRA", "ARGB", "ABGR", "GRAY8", "I420", "NV12"};

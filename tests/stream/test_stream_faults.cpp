@@ -252,3 +252,92 @@ TEST(StreamFaults, TheBundleFileDeletedOrReplacedWhilePlayingBreaksNothing) {
   EXPECT_NO_THROW(engine.stop());  // the checkpoint is written from memory
   EXPECT_TRUE(std::filesystem::exists(c.checkpoint_path));
 }
+
+namespace {
+// Feeds frames until `done` holds (or a generous limit passes).
+template <typename Pred>
+bool feed_until(stream::Engine& engine, Pred done, uint64_t first_seed) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  for (uint64_t i = first_seed; !done(); ++i) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    Picture picture(i);
+    engine.process(picture.view);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+bool any_contains(const std::vector<std::string>& lines, const std::string& part) {
+  for (const auto& l : lines)
+    if (l.find(part) != std::string::npos) return true;
+  return false;
+}
+}  // namespace
+
+TEST(StreamFaults, AMemoryCapLoweredWhilePlayingHoldsFromTheNextStep) {
+  TempDir dir;
+  auto c = config_for(small_bundle_file(dir));
+  c.adapt_batch = 32;
+  stream::Engine engine(c);
+  run_until_steps(engine, 2);
+  const int64_t uncapped = engine.stats().peak_adapt_bytes;
+  ASSERT_GT(uncapped, 0);
+  EXPECT_EQ(engine.stats().memory_cap, 0);
+
+  // Half of an uncapped step: the worker plans it before its next step.
+  const int64_t cap = uncapped / 2;
+  engine.set_memory_cap(cap);
+  ASSERT_TRUE(feed_until(engine, [&] { return engine.stats().memory_cap == cap; }, 100));
+  const int64_t at_change = engine.stats().adapt_steps;
+  run_until_steps(engine, at_change + 5, 200);
+  auto st = engine.stats();
+  EXPECT_GE(st.adapt_steps, at_change + 5);
+  EXPECT_GT(st.peak_adapt_bytes, 0);
+  EXPECT_LE(st.peak_adapt_bytes, cap) << st.plan;
+  EXPECT_FALSE(st.plan.empty());
+  EXPECT_FALSE(st.adapt_paused);
+  EXPECT_TRUE(any_contains(engine.take_news(), "memory-cap " + std::to_string(cap)));
+  EXPECT_TRUE(engine.take_warnings().empty());
+
+  // A cap no gradient step fits: adaptation pauses, frames go on.
+  engine.set_memory_cap(1200 * 1024);
+  ASSERT_TRUE(feed_until(engine, [&] { return engine.stats().adapt_paused; }, 300));
+  EXPECT_TRUE(any_contains(engine.take_warnings(), "paused"));
+  const int64_t paused_at = engine.stats().adapt_steps;
+  for (uint64_t i = 0; i < 100; ++i) {
+    Picture picture(400 + i);
+    EXPECT_GE(engine.process(picture.view).class_id, 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(engine.stats().adapt_steps, paused_at);
+
+  // The cap removed: steps resume at the full batch.
+  engine.set_memory_cap(0);
+  ASSERT_TRUE(feed_until(engine, [&] { return !engine.stats().adapt_paused; }, 600));
+  run_until_steps(engine, paused_at + 3, 700);
+  st = engine.stats();
+  EXPECT_GE(st.adapt_steps, paused_at + 3);
+  EXPECT_EQ(st.memory_cap, 0);
+  EXPECT_TRUE(st.plan.empty());
+  EXPECT_GT(st.peak_adapt_bytes, cap);
+  EXPECT_TRUE(st.last_error.empty()) << st.last_error;
+}
+
+TEST(StreamFaults, ANewCapWithTheModelFileReplacedPausesInsteadOfMeasuringAnotherModel) {
+  TempDir dir;
+  auto c = config_for(small_bundle_file(dir));
+  stream::Engine engine(c);
+  run_until_steps(engine, 2);
+  { std::ofstream(c.model) << "not a bundle any more"; }
+  engine.set_memory_cap(64 << 20);
+  ASSERT_TRUE(feed_until(engine, [&] { return engine.stats().adapt_paused; }, 100));
+  const auto warnings = engine.take_warnings();
+  EXPECT_TRUE(any_contains(warnings, "paused")) << (warnings.empty() ? "" : warnings[0]);
+  Picture p(9);
+  EXPECT_GE(engine.process(p.view).class_id, 0);
+  engine.set_memory_cap(0);  // needs no measurement
+  ASSERT_TRUE(feed_until(engine, [&] { return !engine.stats().adapt_paused; }, 200));
+  const int64_t steps = engine.stats().adapt_steps;
+  run_until_steps(engine, steps + 2, 300);
+  EXPECT_GE(engine.stats().adapt_steps, steps + 2);
+}
