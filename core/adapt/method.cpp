@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "data/atomic_file.h"
+#include "data/zip_integrity.h"
 #include "ecotta_loss.h"
 #include "model/adaptive_batch_norm.h"
 #include "model_utils.h"
@@ -154,11 +155,15 @@ void Method::load_state(const std::string& path) {
                                ", this model's " + fingerprint_ + ")");
   }
   // torch::load reads a zip archive and wants a stream that starts with it.
-  std::istringstream archive(std::string(std::istreambuf_iterator<char>(in), {}));
+  const std::string bytes(std::istreambuf_iterator<char>(in), {});
+  data::check_zip_integrity(bytes, path);  // LibTorch's parsers crash on damaged archives
+  std::istringstream archive(bytes);
   std::vector<torch::Tensor> tensors;
   try {
     torch::load(tensors, archive);
-  } catch (const c10::Error& e) {
+  } catch (const std::exception&) {
+    // c10::Error, and the TorchScript lexer's and compiler's own errors for
+    // damaged class definitions in the archive (found by fuzz_checkpoint).
     throw std::runtime_error(path + ": the adapted-state file is damaged or truncated");
   }
   const auto now = state();

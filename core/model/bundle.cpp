@@ -11,6 +11,8 @@
 
 #include "adaptive_batch_norm.h"
 #include "data/atomic_file.h"
+#include "data/data_error.h"
+#include "data/zip_integrity.h"
 #include "memory_format.h"
 #include "segmenter.h"
 #include "torchscript_model.h"
@@ -186,12 +188,22 @@ Bundle load_bundle(const std::string& path) {
   if (bytes.size() < 4 || bytes.compare(0, 4, "PK\x03\x04") != 0)
     throw BundleError("'" + path + "' is not an ecotta model bundle (not a zip archive)");
 
+  try {
+    ecotta::data::check_zip_integrity(bytes, path);
+  } catch (const ecotta::data::DataError& e) {
+    throw BundleError(e.what());
+  }
   torch::serialize::InputArchive ar;
   try {
     std::istringstream is(bytes);
     ar.load_from(is);
   } catch (const c10::Error& e) {
     throw BundleError("'" + path + "' is damaged or truncated: " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    // An archive's class definitions are TorchScript source: damaged, its
+    // lexer and compiler throw their own errors (std::runtime_error,
+    // torch::jit::ErrorReport), not c10::Error (found by fuzz_bundle).
+    throw BundleError("'" + path + "' is damaged: " + e.what());
   }
   torch::Tensor info_tensor;
   if (!ar.try_read(kInfoKey, info_tensor, true))

@@ -8,6 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "data/data_error.h"
+#include "data/zip_integrity.h"
+
 namespace ecotta::model {
 
 PartitionSpec parse_partition_spec(const std::string& json_text) {
@@ -137,6 +140,11 @@ void refuse_traced(torch::jit::Module& module, const std::string& origin) {
 
 torch::jit::Module load_torchscript_bytes(const std::string& bytes, const std::string& origin) {
   torch::jit::Module m;
+  try {
+    ecotta::data::check_zip_integrity(bytes, origin);
+  } catch (const ecotta::data::DataError& e) {
+    throw std::invalid_argument(std::string("cannot load TorchScript: ") + e.what());
+  }
   try {
     std::istringstream in(bytes);
     m = torch::jit::load(in);

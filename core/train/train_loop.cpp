@@ -2,11 +2,14 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include <torch/torch.h>
 
 #include "data/atomic_file.h"
+#include "data/zip_integrity.h"
 #include "util/progress_bar.h"
 
 namespace ecotta::train {
@@ -30,9 +33,17 @@ void save_checkpoint(const std::string& path, torch::nn::Module& module, torch::
 int load_checkpoint(const std::string& path, torch::nn::Module& module, torch::optim::Optimizer& opt) {
   torch::serialize::InputArchive ar, mod_ar, opt_ar;
   try {
-    ar.load_from(path);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot open it");
+    const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+    ecotta::data::check_zip_integrity(bytes, path);  // LibTorch's parsers crash on damaged archives
+    std::istringstream archive(bytes);
+    ar.load_from(archive);
   } catch (const c10::Error& e) {
     throw std::runtime_error("cannot resume from checkpoint '" + path + "': " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    // Damaged TorchScript class definitions in the archive (see model/bundle.cpp).
+    throw std::runtime_error("cannot resume from checkpoint '" + path + "': " + e.what());
   }
   ar.read("module", mod_ar);
   ar.read("optimizer", opt_ar);
