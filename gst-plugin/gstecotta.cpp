@@ -165,8 +165,8 @@ static GstStructure* stats_structure(const ecotta::stream::EngineStats& st, cons
                            st.mean_entropy, "buffered", G_TYPE_INT64, st.buffered, "snapshot", G_TYPE_UINT64,
                            st.snapshot, "checkpoints", G_TYPE_INT64, st.checkpoints_written, "tensor-bytes",
                            G_TYPE_INT64, st.tensor_bytes, "kept-bytes", G_TYPE_INT64, st.kept_bytes, "adapting",
-                           G_TYPE_BOOLEAN, st.adapting, "adapt-paused", G_TYPE_BOOLEAN, st.adapt_paused, "method", G_TYPE_STRING, method.c_str(), "plan", G_TYPE_STRING,
-                           st.plan.c_str(), nullptr);
+                           G_TYPE_BOOLEAN, st.adapting, "adapt-paused", G_TYPE_BOOLEAN, st.adapt_paused, "method",
+                           G_TYPE_STRING, method.c_str(), "plan", G_TYPE_STRING, st.plan.c_str(), nullptr);
 }
 
 static void post_stats(GstEcotta* self) {

@@ -34,9 +34,8 @@ struct StepPlan {
 using StepPlanner = std::function<StepPlan(int64_t cap)>;
 
 struct WorkerConfig {
-  int64_t batch = 16;        // samples per step (the plan at start, with first_trained_part, cap, plan_text)
-  size_t first_trained_part = 0;
-  int64_t cap = 0;
+  int64_t batch = 16;        // samples per step under the plan at start
+  int64_t cap = 0;           // that plan's cap (0: none) and its words
   std::string plan_text;
   StepPlanner planner;       // empty: the cap cannot change
   int threads = 1;           // LibTorch intra-op threads of the worker

@@ -137,6 +137,12 @@ struct Engine::Impl {
     return x.sub_(mean).div_(std);
   }
 
+  // The worker's messages into warnings and news (process_mutex held).
+  void collect_worker_notices() {
+    if (!worker) return;
+    for (auto& n : worker->take_notices()) (n.warning ? warnings : news).push_back(std::move(n.text));
+  }
+
   // Steps within `cap` bytes (0: none) in plan_memory's degradation order;
   // statistics-only methods by the bytes of one sample. At start a cap too
   // tight for gradient steps turns the method into norm and one too tight
@@ -298,7 +304,6 @@ Engine::Engine(const EngineConfig& config) : impl_(std::make_unique<Impl>()) {
                                                    static_cast<int64_t>(s.reader_bundle.info.labels.size()));
   WorkerConfig wc;
   wc.batch = plan.batch;
-  wc.first_trained_part = plan.first_trained_part;
   wc.cap = plan.cap;
   wc.plan_text = plan.text;
   wc.planner = [&s](int64_t cap) { return s.plan_steps(cap, /*starting=*/false); };
@@ -327,16 +332,13 @@ model::Geometry Engine::geometry() const { return impl_->reader_bundle.info.inpu
 
 std::vector<std::string> Engine::take_warnings() {
   std::lock_guard<std::mutex> lock(impl_->process_mutex);
-  auto out = std::exchange(impl_->warnings, {});
-  if (impl_->worker)
-    for (auto& n : impl_->worker->take_notices()) (n.warning ? out : impl_->news).push_back(std::move(n.text));
-  return out;
+  impl_->collect_worker_notices();
+  return std::exchange(impl_->warnings, {});
 }
 
 std::vector<std::string> Engine::take_news() {
   std::lock_guard<std::mutex> lock(impl_->process_mutex);
-  if (impl_->worker)
-    for (auto& n : impl_->worker->take_notices()) (n.warning ? impl_->warnings : impl_->news).push_back(std::move(n.text));
+  impl_->collect_worker_notices();
   return std::exchange(impl_->news, {});
 }
 
