@@ -52,7 +52,24 @@ void Method::set_first_trained_part(size_t part) {
 
 void Method::restore_initial() { copy_tensors(state(), initial_); }
 
+void Method::share_initial_state(const std::vector<torch::Tensor>& equal) {
+  if (equal.size() != initial_.size())
+    throw std::invalid_argument("share_initial_state: " + std::to_string(equal.size()) + " tensors for a copy of " +
+                                std::to_string(initial_.size()));
+  for (size_t i = 0; i < equal.size(); ++i)
+    if (equal[i].scalar_type() != initial_[i].scalar_type() || equal[i].sizes() != initial_[i].sizes() ||
+        !torch::equal(equal[i], initial_[i]))
+      throw std::invalid_argument("share_initial_state: tensor " + std::to_string(i) + " differs from the reset copy");
+  initial_ = equal;
+}
+
+void Method::forget_initial_state() {
+  initial_.clear();
+  initial_forgotten_ = true;
+}
+
 void Method::reset() {
+  if (initial_forgotten_) throw std::logic_error(name() + ": reset() after forget_initial_state()");
   clear_grads();
   restore_initial();
   optimizer_ = make_optimizer();  // momentum from before the reset would undo it

@@ -59,6 +59,16 @@ class Method {
   // The adapted state (what a Snapshot publishes), live tensors.
   std::vector<torch::Tensor> adapted_state() { return state(); }
 
+  // The copy reset() restores from (empty for methods that restore from
+  // elsewhere). Cameras of one model and method hold equal copies: one can
+  // be shared (share_initial_state takes equal tensors, read-only from
+  // then on, and throws std::invalid_argument for any that differs).
+  const std::vector<torch::Tensor>& initial_state() const { return initial_; }
+  void share_initial_state(const std::vector<torch::Tensor>& equal);
+  // For a method that only predicts (the streaming reader, whose state
+  // comes from snapshots): frees the reset copy; reset() then throws.
+  void forget_initial_state();
+
   // Bytes the method keeps between steps beyond the frozen model: optimizer
   // moments, reset copies, teacher/anchor models, Fisher weights.
   int64_t persistent_bytes();
@@ -106,6 +116,7 @@ class Method {
   void clear_grads();
 
   std::vector<torch::Tensor> initial_;
+  bool initial_forgotten_ = false;
   std::string fingerprint_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   ResetRule rule_{ResetRuleConfig{.enabled = false}};  // baselines run as published; EcoTTA enables it

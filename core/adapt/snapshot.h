@@ -36,4 +36,10 @@ class SnapshotPublisher {
 // another count or shape throws std::invalid_argument and copies nothing.
 bool apply_snapshot(const Snapshot& snapshot, const std::vector<torch::Tensor>& into, uint64_t* seen);
 
+// Like apply_snapshot, without a copy: the reader's tensors take the
+// snapshot's storage (set_data), which the reader must then only read (a
+// prediction reads its state). The snapshot stays alive as long as they use
+// it; the reader's own copy is freed.
+bool adopt_snapshot(const Snapshot& snapshot, const std::vector<torch::Tensor>& into, uint64_t* seen);
+
 }  // namespace ecotta::adapt

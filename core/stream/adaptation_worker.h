@@ -1,13 +1,17 @@
 #pragma once
 // The adaptation side of the streaming engine: a thread that takes batches
-// from the sample buffer, steps the trainer method within the memory plan,
-// publishes a snapshot of the adapted state after each good step and saves
-// checkpoints. It never touches a frame and never blocks the caller.
+// from a camera's sample buffer, steps that camera's trainer method within
+// the memory plan, publishes a snapshot of its adapted state after each good
+// step and saves its checkpoints. It never touches a frame and never blocks
+// a caller. One worker serves one camera (an engine of its own) or every
+// camera of an adaptation group, one step at a time (camera_scheduler.h),
+// so the group's adaptation memory is one step's worth under one cap.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -30,97 +34,117 @@ struct StepPlan {
   std::string text;               // the plan in words; "" without a cap
 };
 // Plans steps within a new cap. Runs on the worker thread, between steps;
-// may throw (the worker then pauses until a cap it can plan).
+// may throw (the camera then pauses until a cap it can plan).
 using StepPlanner = std::function<StepPlan(int64_t cap)>;
 
-struct WorkerConfig {
-  int64_t batch = 16;        // samples per step under the plan at start
-  int64_t cap = 0;           // that plan's cap (0: none) and its words
-  std::string plan_text;
-  StepPlanner planner;       // empty: the cap cannot change
-  int threads = 1;           // LibTorch intra-op threads of the worker
-  bool lower_priority = true;
+// One camera the worker adapts for. The pointers outlive its membership.
+struct CameraConfig {
+  std::string name;  // for messages
+  adapt::Method* trainer = nullptr;
+  adapt::SampleBuffer* buffer = nullptr;
+  adapt::SnapshotPublisher* publisher = nullptr;
+  int64_t cap = 0;      // this camera's memory-cap; a group steps under its members' smallest non-zero one
+  StepPlan plan;        // the camera's plan at start (under `cap`)
+  StepPlanner planner;  // empty: its plan cannot change
+  // Cameras with the same key (model, method, batch, device) get the same
+  // plan under the same cap: the group measures it once.
+  std::string plan_key;
   std::string checkpoint_path;
+  double checkpoint_interval = 60;
+  bool enabled = true;
 };
 
+struct WorkerConfig {
+  int threads = 1;  // LibTorch intra-op threads of the worker
+  bool lower_priority = true;
+};
+
+// One camera's adaptation, and its group's.
 struct WorkerStats {
   int64_t steps = 0, skipped = 0, resets = 0;
   int64_t peak_step_bytes = 0, last_step_bytes = 0;
   double mean_step_ms = 0;
   int64_t checkpoints_written = 0;
-  int64_t kept_bytes = 0;  // freed blocks the worker keeps for its next steps
   std::string last_error;
-  // The plan steps run under now; peak_step_bytes counts from when it
-  // took effect.
+  // The plan the camera's steps run under now; peak_step_bytes counts from
+  // when it took effect.
   int64_t cap = 0;
   std::string plan_text;
   bool paused = false;
+  // The group (a worker of one camera is a group of one).
+  int64_t group_cameras = 1;
+  int64_t group_steps = 0;
+  int64_t group_peak_step_bytes = 0;  // under the group's present cap
+  int64_t kept_bytes = 0;             // freed blocks the worker keeps for its next steps
 };
 
 class AdaptationWorker {
  public:
-  // `trainer` and `buffer` and `publisher` outlive the worker.
-  AdaptationWorker(adapt::Method& trainer, adapt::SampleBuffer& buffer, adapt::SnapshotPublisher& publisher,
-                   const WorkerConfig& config);
-  ~AdaptationWorker();  // stop()
-
-  void set_enabled(bool on);
-  bool enabled() const { return enabled_.load(); }
-  void set_checkpoint_interval(double seconds) { checkpoint_interval_s_.store(seconds); }
-  // Save at the worker's next turn, whatever the interval.
-  void request_checkpoint() {
-    save_requested_.store(true);
-    wake_.notify_one();
-  }
-  // A new cap for every step from the next one on (0: none): the worker
-  // plans it before its next step (calibration steps on its own thread,
-  // never the caller's). Needs config.planner.
-  void set_memory_cap(int64_t bytes);
-  // Messages for a person, oldest first, each returned once: warnings (a
-  // pause) and news (a new plan).
-  struct Notice {
+  using CameraId = uint64_t;
+  struct Notice {  // a message for a person: a warning (a pause) or news (a new plan)
     bool warning = false;
     std::string text;
   };
-  std::vector<Notice> take_notices();
-  // The streaming thread offered a new sample: may wake the worker.
-  void notify_sample();
-  // Joins the thread; then the trainer may be used by the caller again.
+
+  explicit AdaptationWorker(const WorkerConfig& config);
+  ~AdaptationWorker();  // stop()
+  AdaptationWorker(const AdaptationWorker&) = delete;
+  AdaptationWorker& operator=(const AdaptationWorker&) = delete;
+
+  CameraId add_camera(const CameraConfig& camera);
+  // The worker stops serving the camera (after a step of it in flight);
+  // its trainer is the caller's again. Returns its last statistics.
+  WorkerStats remove_camera(CameraId id);
+
+  void set_enabled(CameraId id, bool on);
+  bool enabled(CameraId id) const;
+  void set_checkpoint_interval(CameraId id, double seconds);
+  // Save at the worker's next turn, whatever the interval.
+  void request_checkpoint(CameraId id);
+  // The camera's memory cap (0: none). The group's cap is its members'
+  // smallest non-zero one; every camera is planned under it before its next
+  // step (calibration on the worker's thread, never the caller's).
+  void set_memory_cap(CameraId id, int64_t bytes);
+  // The camera's messages, oldest first, each returned once.
+  std::vector<Notice> take_notices(CameraId id);
+  // The camera offered a new sample; `mean_entropy` is its running mean of
+  // H / ln C, which the scheduler weighs. May wake the worker.
+  void notify_sample(CameraId id, double mean_entropy);
+  WorkerStats stats(CameraId id) const;
+  size_t cameras() const;
+  // Joins the thread; the cameras' trainers are their callers' again.
   void stop();
-  // Saves the trainer's state to the checkpoint path (after stop(), or from
-  // the worker itself). Throws on failure.
-  void save_checkpoint();
-  WorkerStats stats() const;
 
  private:
+  struct Camera;
   void run();
-  void step();
-  void maybe_checkpoint();
-  void apply_cap(int64_t cap);
+  std::shared_ptr<Camera> find(CameraId id) const;  // mutex_ held
+  std::shared_ptr<Camera> next_ready();              // mutex_ held
+  bool claim(const std::shared_ptr<Camera>& c);      // false: it is leaving
+  void release();
+  void plan(Camera& c, int64_t cap);
+  void step(Camera& c);
+  void save_checkpoint(Camera& c);
+  void update_group_cap();  // mutex_ held
 
-  adapt::Method& trainer_;
-  adapt::SampleBuffer& buffer_;
-  adapt::SnapshotPublisher& publisher_;
   WorkerConfig config_;
   memory::MemoryOwner owner_{/*reuse_blocks=*/true};  // a step's blocks come back next step
 
-  std::atomic<bool> enabled_{true};
-  std::atomic<bool> stopping_{false};
-  std::atomic<double> checkpoint_interval_s_{60};
-  std::atomic<bool> save_requested_{false};
-  std::atomic<int64_t> requested_cap_{0};
-  std::atomic<bool> cap_changed_{false};
-  bool paused_ = false;  // worker thread only
-  std::mutex wake_mutex_;
-  std::condition_variable wake_;
-  int64_t new_samples_ = 0;  // guarded by wake_mutex_
-  std::chrono::steady_clock::time_point last_checkpoint_;
-  bool dirty_ = false;  // adapted since the last checkpoint (worker thread only)
-
-  mutable std::mutex stats_mutex_;
-  WorkerStats stats_;
-  std::vector<Notice> notices_;  // guarded by stats_mutex_
+  mutable std::mutex mutex_;  // the cameras, their signals, the group's cap and counters
+  std::condition_variable wake_, released_;
+  std::map<CameraId, std::shared_ptr<Camera>> cameras_;
+  CameraId next_id_ = 1;
+  const Camera* busy_ = nullptr;  // the camera whose trainer the worker uses now
+  int64_t group_cap_ = 0;
+  int64_t group_steps_ = 0, group_peak_ = 0;
+  std::map<std::string, StepPlan> plans_;  // by plan key and cap (worker thread)
+  bool stopping_ = false;
   std::thread thread_;
 };
+
+// The worker of adaptation group `name`, shared by every engine of the
+// process that names it: made (with `config`) by the first, stopped when
+// the last lets go.
+std::shared_ptr<AdaptationWorker> group_worker(const std::string& name, const WorkerConfig& config);
 
 }  // namespace ecotta::stream

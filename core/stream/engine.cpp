@@ -4,6 +4,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <malloc.h>
 #include <mutex>
 #include <thread>
 
@@ -19,6 +21,7 @@
 #include "memory/counting_allocator.h"
 #include "adaptation_worker.h"
 #include "model/bundle.h"
+#include "model/shared_weights.h"
 #include "stream_defaults.h"
 
 namespace ecotta::stream {
@@ -90,6 +93,18 @@ std::vector<std::string> read_labels(const std::string& path, size_t classes) {
   return labels;
 }
 
+std::shared_ptr<memory::MemoryOwner> shared_inference_owner() {
+  static std::mutex mutex;
+  static std::weak_ptr<memory::MemoryOwner> shared;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto owner = shared.lock();
+  if (!owner) {
+    owner = std::make_shared<memory::MemoryOwner>(/*reuse_blocks=*/true);
+    shared = owner;
+  }
+  return owner;
+}
+
 }  // namespace
 
 const std::vector<std::string>& method_names() { return adapt::method_names(); }
@@ -104,7 +119,11 @@ struct Engine::Impl {
   uint64_t seen = 0;
   std::unique_ptr<adapt::SampleBuffer> buffer;
   adapt::SnapshotPublisher publisher;
-  std::unique_ptr<AdaptationWorker> worker;
+  std::shared_ptr<AdaptationWorker> worker;  // its own, or its group's
+  AdaptationWorker::CameraId camera = 0;
+  WorkerStats left_stats;  // the worker's last figures for this camera, after stop()
+  model::WeightShare reader_share, trainer_share;
+  model::EqualTensors initial_share;  // the trainer's reset copy, shared by cameras of one model and method
   std::string method_name;
   adapt::MethodOptions options;  // as configured; the trainer's differ in first_trained_part
   torch::Tensor mean, std;
@@ -112,8 +131,10 @@ struct Engine::Impl {
   std::vector<std::string> news;  // the worker's plan changes, for take_news()
 
   // Inference repeats the same shapes every frame: its blocks are reused
-  // instead of mapped and unmapped again (see memory::MemoryOwner).
-  memory::MemoryOwner inference_owner{/*reuse_blocks=*/true};
+  // instead of mapped and unmapped again (see memory::MemoryOwner). One
+  // pool for every engine of the process: its blocks are what inferences
+  // in flight at once need (a few, on a few cores), not one set per camera.
+  std::shared_ptr<memory::MemoryOwner> inference_owner = shared_inference_owner();
   std::mutex process_mutex;  // one frame at a time; guards everything below
   uint64_t frames = 0, inferences = 0, offered = 0;
   double mean_entropy = -1;
@@ -139,8 +160,8 @@ struct Engine::Impl {
 
   // The worker's messages into warnings and news (process_mutex held).
   void collect_worker_notices() {
-    if (!worker) return;
-    for (auto& n : worker->take_notices()) (n.warning ? warnings : news).push_back(std::move(n.text));
+    if (!worker || stopped) return;
+    for (auto& n : worker->take_notices(camera)) (n.warning ? warnings : news).push_back(std::move(n.text));
   }
 
   // Steps within `cap` bytes (0: none) in plan_memory's degradation order;
@@ -207,8 +228,41 @@ struct Engine::Impl {
     return p;
   }
 
+  // Cameras with equal keys get equal plans under equal caps (the plan
+  // depends on shapes, method and batch, never on learning rates or pixels).
+  std::string plan_key() const {
+    return trainer_bundle.fingerprint + "|" + method_name + "|" + std::to_string(config.adapt_batch) + "|" +
+           device.str();
+  }
+
+  // The plan at start, measured once per process for each model, method,
+  // batch, device and cap: sixteen cameras under one cap calibrate once.
+  StepPlan start_plan() {
+    if (config.memory_cap <= 0 || trainer_bundle.fingerprint.empty()) return plan_steps(config.memory_cap, true);
+    struct Planned {
+      StepPlan plan;
+      std::string method;
+      std::vector<std::string> warnings;
+    };
+    static std::mutex mutex;
+    static std::map<std::string, Planned> planned;
+    const auto key = plan_key() + "|" + std::to_string(config.memory_cap);
+    std::lock_guard<std::mutex> lock(mutex);
+    if (const auto it = planned.find(key); it != planned.end()) {
+      method_name = it->second.method;
+      warnings.insert(warnings.end(), it->second.warnings.begin(), it->second.warnings.end());
+      return it->second.plan;
+    }
+    const size_t before = warnings.size();
+    Planned p{plan_steps(config.memory_cap, true), method_name, {}};
+    p.warnings.assign(warnings.begin() + static_cast<std::ptrdiff_t>(before), warnings.end());
+    planned.emplace(key, p);
+    return p.plan;
+  }
+
   Prediction predict(const torch::Tensor& x, const FrameView& frame) {
-    if (const auto snap = publisher.current()) adapt::apply_snapshot(*snap, reader_state, &seen);
+    // The reader reads the snapshot itself, no copy of it.
+    if (const auto snap = publisher.current()) adapt::adopt_snapshot(*snap, reader_state, &seen);
     const auto logits = reader->predict(x).to(torch::kCPU, torch::kFloat);
     Prediction p;
     p.snapshot = seen;
@@ -273,7 +327,7 @@ Engine::Engine(const EngineConfig& config) : impl_(std::make_unique<Impl>()) {
 
   s.method_name = config.method;
   s.options = options;
-  const StepPlan plan = s.plan_steps(config.memory_cap, /*starting=*/true);
+  const StepPlan plan = s.start_plan();
   auto trainer_options = options;
   trainer_options.ecotta.first_trained_part = plan.first_trained_part;
   try {
@@ -289,6 +343,20 @@ Engine::Engine(const EngineConfig& config) : impl_(std::make_unique<Impl>()) {
                                     : ""));
   }
   s.reader_state = s.reader->adapted_state();
+  // The frozen weights are read from the process's one copy of this model
+  // (both of this engine's copies, and every other engine's); the copies
+  // loaded here are freed and the heap gives their pages back.
+  s.trainer_share = model::share_frozen_weights(s.trainer_bundle, s.trainer->adapted_state());
+  s.reader_share = model::share_frozen_weights(s.reader_bundle, s.reader_state);
+  // The reader never resets (its state comes from snapshots), and every
+  // camera's trainer resets to the same copy.
+  s.reader->forget_initial_state();
+  if (!s.trainer_bundle.fingerprint.empty() && !s.trainer->initial_state().empty()) {
+    s.initial_share = model::share_equal_tensors(
+        s.trainer_bundle.fingerprint + "|initial|" + s.method_name + "|" + s.device.str(), s.trainer->initial_state());
+    s.trainer->share_initial_state(s.initial_share.tensors);
+  }
+  malloc_trim(0);
 
   if (!config.checkpoint_path.empty() && std::filesystem::exists(config.checkpoint_path)) {
     try {
@@ -303,15 +371,22 @@ Engine::Engine(const EngineConfig& config) : impl_(std::make_unique<Impl>()) {
   s.buffer = std::make_unique<adapt::SampleBuffer>(static_cast<size_t>(capacity),
                                                    static_cast<int64_t>(s.reader_bundle.info.labels.size()));
   WorkerConfig wc;
-  wc.batch = plan.batch;
-  wc.cap = plan.cap;
-  wc.plan_text = plan.text;
-  wc.planner = [&s](int64_t cap) { return s.plan_steps(cap, /*starting=*/false); };
   wc.threads = std::max(1, cores - 1);
-  wc.checkpoint_path = config.checkpoint_path;
-  s.worker = std::make_unique<AdaptationWorker>(*s.trainer, *s.buffer, s.publisher, wc);
-  s.worker->set_checkpoint_interval(config.checkpoint_interval);
-  s.worker->set_enabled(config.adapt && adapt::method_entry(s.method_name).adapts);
+  s.worker = config.adaptation_group.empty() ? std::make_shared<AdaptationWorker>(wc)
+                                             : group_worker(config.adaptation_group, wc);
+  CameraConfig cc;
+  cc.name = config.name.empty() ? config.model : config.name;
+  cc.trainer = s.trainer.get();
+  cc.buffer = s.buffer.get();
+  cc.publisher = &s.publisher;
+  cc.cap = std::max<int64_t>(0, config.memory_cap);
+  cc.plan = plan;
+  cc.planner = [&s](int64_t cap) { return s.plan_steps(cap, /*starting=*/false); };
+  cc.plan_key = s.plan_key();
+  cc.checkpoint_path = config.checkpoint_path;
+  cc.checkpoint_interval = config.checkpoint_interval;
+  cc.enabled = config.adapt && adapt::method_entry(s.method_name).adapts;
+  s.camera = s.worker->add_camera(cc);
 }
 
 Engine::~Engine() {
@@ -345,7 +420,7 @@ std::vector<std::string> Engine::take_news() {
 Prediction Engine::process(const FrameView& frame) {
   auto& s = *impl_;
   std::lock_guard<std::mutex> lock(s.process_mutex);
-  const memory::OwnerScope owner_scope(s.inference_owner);
+  const memory::OwnerScope owner_scope(*s.inference_owner);
   // Inference takes one core; the worker takes the rest (set per thread).
   if (at::get_num_threads() != 1) at::set_num_threads(1);
   const uint64_t index = s.frames++;
@@ -360,10 +435,11 @@ Prediction Engine::process(const FrameView& frame) {
   try {
     const auto x = s.prepare(frame);
     p = s.predict(x, frame);
-    if (s.worker && s.worker->enabled() && s.inferences % static_cast<uint64_t>(std::max(1, s.sample_interval.load())) == 0) {
+    if (s.worker && !s.stopped && s.worker->enabled(s.camera) &&
+        s.inferences % static_cast<uint64_t>(std::max(1, s.sample_interval.load())) == 0) {
       if (s.buffer->offer(x[0], std::max(0, p.class_id))) {
         ++s.offered;
-        s.worker->notify_sample();
+        s.worker->notify_sample(s.camera, std::max(0.0, s.mean_entropy));
       }
     }
   } catch (const EngineError&) {
@@ -373,11 +449,11 @@ Prediction Engine::process(const FrameView& frame) {
   }
   ++s.inferences;
   p.frame = index;
-  if (s.worker) {
-    const auto w = s.worker->stats();
+  if (s.worker && !s.stopped) {
+    const auto w = s.worker->stats(s.camera);
     p.adapt_steps = w.steps;
     p.peak_adapt_bytes = w.peak_step_bytes;
-    p.adapting = s.worker->enabled();
+    p.adapting = s.worker->enabled(s.camera);
   }
   s.mean_entropy = s.mean_entropy < 0 ? p.entropy : 0.95 * s.mean_entropy + 0.05 * p.entropy;
   p.mean_entropy = static_cast<float>(s.mean_entropy);
@@ -387,26 +463,26 @@ Prediction Engine::process(const FrameView& frame) {
 }
 
 void Engine::request_checkpoint() {
-  if (impl_->worker) impl_->worker->request_checkpoint();
+  if (impl_->worker) impl_->worker->request_checkpoint(impl_->camera);
 }
 
 void Engine::set_adapt(bool on) {
-  if (impl_->worker) impl_->worker->set_enabled(on && adapt::method_entry(impl_->method_name).adapts);
+  if (impl_->worker) impl_->worker->set_enabled(impl_->camera, on && adapt::method_entry(impl_->method_name).adapts);
 }
 void Engine::set_sample_interval(int n) { impl_->sample_interval = std::max(1, n); }
 void Engine::set_inference_interval(int n) { impl_->inference_interval = std::max(1, n); }
 void Engine::set_memory_cap(int64_t bytes) {
-  if (impl_->worker) impl_->worker->set_memory_cap(bytes);
+  if (impl_->worker) impl_->worker->set_memory_cap(impl_->camera, bytes);
 }
 void Engine::set_checkpoint_interval(double seconds) {
-  if (impl_->worker) impl_->worker->set_checkpoint_interval(seconds);
+  if (impl_->worker) impl_->worker->set_checkpoint_interval(impl_->camera, seconds);
 }
 
 EngineStats Engine::stats() const {
   auto& s = *impl_;
   EngineStats out;
   if (s.worker) {
-    const auto w = s.worker->stats();
+    const auto w = s.stopped ? s.left_stats : s.worker->stats(s.camera);
     out.adapt_steps = w.steps;
     out.skipped_steps = w.skipped;
     out.resets = w.resets;
@@ -415,13 +491,18 @@ EngineStats Engine::stats() const {
     out.mean_step_ms = w.mean_step_ms;
     out.checkpoints_written = w.checkpoints_written;
     out.kept_bytes = w.kept_bytes;
-    out.adapting = s.worker->enabled();
+    out.adapting = !s.stopped && s.worker->enabled(s.camera);
     out.last_error = w.last_error;
     out.memory_cap = w.cap;
     out.plan = w.plan_text;
     out.adapt_paused = w.paused;
+    out.group_cameras = w.group_cameras;
+    out.group_steps = w.group_steps;
+    out.group_peak_adapt_bytes = w.group_peak_step_bytes;
   }
-  if (!s.worker) out.memory_cap = s.config.memory_cap;
+  out.group = s.config.adaptation_group;
+  out.shared_weight_bytes = s.reader_share.shared_bytes + s.trainer_share.shared_bytes;
+  out.own_weight_bytes = s.reader_share.own_bytes + s.trainer_share.own_bytes;
   out.buffered = s.buffer ? static_cast<int64_t>(s.buffer->size()) : 0;
   if (const auto snap = s.publisher.current()) out.snapshot = snap->version;
   out.tensor_bytes = memory::AllocationCounter::install().current_bytes();
@@ -430,20 +511,25 @@ EngineStats Engine::stats() const {
   out.inferences = s.inferences;
   out.samples_offered = s.offered;
   out.mean_entropy = std::max(0.0, s.mean_entropy);
-  out.kept_bytes += s.inference_owner.kept_bytes();
+  out.kept_bytes += s.inference_owner->kept_bytes();
   return out;
 }
 
 void Engine::stop() {
   auto& s = *impl_;
-  if (s.stopped.exchange(true)) return;
-  if (!s.worker) return;
-  s.worker->stop();
+  if (!s.worker || s.stopped) return;
+  // The worker (a group's goes on for its other cameras) lets go of this
+  // camera's trainer; the final save is made from here.
+  s.left_stats = s.worker->remove_camera(s.camera);
+  s.stopped = true;
+  if (s.config.checkpoint_path.empty()) return;
   try {
-    s.worker->save_checkpoint();
+    s.trainer->save_state(s.config.checkpoint_path);  // atomic: temp file + rename
   } catch (const std::exception& e) {
-    throw EngineError("checkpoint-location '" + s.config.checkpoint_path + "': " + e.what());
+    throw EngineError("checkpoint-location '" + s.config.checkpoint_path +
+                      "': checkpoint not saved (the previous one is kept): " + e.what());
   }
+  ++s.left_stats.checkpoints_written;
 }
 
 }  // namespace ecotta::stream

@@ -36,6 +36,13 @@ struct EngineConfig {
   std::string checkpoint_path;       // adapted state restored at start and saved here; empty: none
   double checkpoint_interval = 60;   // seconds between periodic saves; 0: only at stop
   int top_k = 5;
+  // Engines of one process naming the same group share one adaptation
+  // worker (one step at a time, by camera_scheduler.h's policy) and one
+  // memory cap, their members' smallest non-zero one. Empty: a worker of
+  // its own. Whatever the group, engines of the same model file share one
+  // read-only copy of its frozen weights (model/shared_weights.h).
+  std::string adaptation_group;
+  std::string name;  // the camera, in the group's messages
 };
 
 // A bad configuration or model: the message names what is wrong and where.
@@ -83,6 +90,14 @@ struct EngineStats {
   std::string plan;               // the memory plan in words ("" without a cap)
   bool adapting = false;
   bool adapt_paused = false;      // the cap fits no step (changed while playing)
+  // The adaptation group (a worker of its own is a group of one): cameras,
+  // steps of all of them, and the peak of one step under the group's cap.
+  std::string group;
+  int64_t group_cameras = 1, group_steps = 0, group_peak_adapt_bytes = 0;
+  // Bytes of the frozen network this engine reads from the process's shared
+  // copy, and the bytes of its network tensors that are its own (what
+  // adaptation changes), for its inference and adaptation copies together.
+  int64_t shared_weight_bytes = 0, own_weight_bytes = 0;
   std::string last_error;         // the adaptation worker's last failure, "" if none
 };
 

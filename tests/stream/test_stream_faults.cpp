@@ -203,30 +203,35 @@ TEST(StreamFaults, AStepThatOverflowsTheStatisticsCostsOneStepNotTheAdaptationSo
   adapt::SnapshotPublisher publisher;
   publisher.publish(trainer->adapted_state());
   stream::WorkerConfig wc;
-  wc.batch = 8;
   wc.lower_priority = false;
-  stream::AdaptationWorker worker(*trainer, buffer, publisher, wc);
+  stream::AdaptationWorker worker(wc);
+  stream::CameraConfig camera;
+  camera.trainer = trainer.get();
+  camera.buffer = &buffer;
+  camera.publisher = &publisher;
+  camera.plan.batch = 8;
+  const auto id = worker.add_camera(camera);
   torch::manual_seed(3);
   for (int i = 0; i < 8; ++i) {
     buffer.offer(torch::rand({3, 32, 32}), i);
-    worker.notify_sample();
+    worker.notify_sample(id, 0);
   }
   // The buffer is full and holds new samples: one good step.
-  ASSERT_TRUE(wait_for([&] { return worker.stats().steps >= 1; }));
-  worker.set_enabled(false);
-  ASSERT_TRUE(wait_for([&] { return publisher.current()->version == static_cast<uint64_t>(worker.stats().steps) + 1; }));
+  ASSERT_TRUE(wait_for([&] { return worker.stats(id).steps >= 1; }));
+  worker.set_enabled(id, false);
+  ASSERT_TRUE(wait_for([&] { return publisher.current()->version == static_cast<uint64_t>(worker.stats(id).steps) + 1; }));
   const auto good = publisher.current();
   // Finite, but its square overflows float: the batch variance is infinite.
   buffer.offer(torch::full({3, 32, 32}, 1e30f), 0);  // evicts the oldest sample (label 0)
-  worker.set_enabled(true);
-  worker.notify_sample();
-  ASSERT_TRUE(wait_for([&] { return !worker.stats().last_error.empty(); }));
-  EXPECT_NE(worker.stats().last_error.find("non-finite"), std::string::npos) << worker.stats().last_error;
+  worker.set_enabled(id, true);
+  worker.notify_sample(id, 0);
+  ASSERT_TRUE(wait_for([&] { return !worker.stats(id).last_error.empty(); }));
+  EXPECT_NE(worker.stats(id).last_error.find("non-finite"), std::string::npos) << worker.stats(id).last_error;
   EXPECT_EQ(publisher.current()->version, good->version);  // nothing published from that step
   // Two more samples of label 0 push the overflowing one out; steps publish again.
   for (int i = 0; i < 2; ++i) {
     buffer.offer(torch::rand({3, 32, 32}), 0);
-    worker.notify_sample();
+    worker.notify_sample(id, 0);
   }
   ASSERT_TRUE(wait_for([&] { return publisher.current()->version > good->version; }));
   worker.stop();
