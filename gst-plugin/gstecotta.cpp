@@ -23,7 +23,7 @@ namespace {
 
 // What the properties hold; guarded by the object lock.
 struct Settings {
-  std::string model, labels_file, device = "cpu", checkpoint_location;
+  std::string model, labels_file, device = "cpu", checkpoint_location, adaptation_group;
   int method = 0;  // index into stream::method_names()
   bool adapt = true;
   guint64 memory_cap = 0;
@@ -37,6 +37,7 @@ struct State {
   Settings settings;
   std::unique_ptr<ecotta::stream::Engine> engine;
   GStrv labels = nullptr;  // the engine's labels for the metadata
+  std::string camera, group;  // the element's name and group, for the metadata
   gint64 last_stats_us = 0;
   std::string last_worker_error;
   // Last figures for the read-only properties once the engine is gone.
@@ -77,6 +78,7 @@ enum {
   PROP_CHECKPOINT_INTERVAL,
   PROP_STATS_INTERVAL,
   PROP_TOP_K,
+  PROP_ADAPTATION_GROUP,
   PROP_FRAMES,
   PROP_ADAPT_STEPS,
   PROP_SKIPPED_STEPS,
@@ -152,11 +154,13 @@ static ecotta::stream::EngineConfig engine_config(const Settings& s) {
   c.checkpoint_path = s.checkpoint_location;
   c.checkpoint_interval = s.checkpoint_interval;
   c.top_k = s.top_k;
+  c.adaptation_group = s.adaptation_group;
   return c;
 }
 
-static GstStructure* stats_structure(const ecotta::stream::EngineStats& st, const std::string& method) {
-  return gst_structure_new("ecotta-stats", "frames", G_TYPE_UINT64, st.frames, "inferences", G_TYPE_UINT64,
+static GstStructure* stats_structure(const ecotta::stream::EngineStats& st, const std::string& method,
+                                     const std::string& camera) {
+  auto* structure = gst_structure_new("ecotta-stats", "frames", G_TYPE_UINT64, st.frames, "inferences", G_TYPE_UINT64,
                            st.inferences, "samples-offered", G_TYPE_UINT64, st.samples_offered, "adapt-steps",
                            G_TYPE_INT64, st.adapt_steps, "skipped-steps", G_TYPE_INT64, st.skipped_steps, "resets",
                            G_TYPE_INT64, st.resets, "peak-adapt-bytes", G_TYPE_INT64, st.peak_adapt_bytes,
@@ -167,6 +171,14 @@ static GstStructure* stats_structure(const ecotta::stream::EngineStats& st, cons
                            G_TYPE_INT64, st.tensor_bytes, "kept-bytes", G_TYPE_INT64, st.kept_bytes, "adapting",
                            G_TYPE_BOOLEAN, st.adapting, "adapt-paused", G_TYPE_BOOLEAN, st.adapt_paused, "method",
                            G_TYPE_STRING, method.c_str(), "plan", G_TYPE_STRING, st.plan.c_str(), nullptr);
+  // The camera among its adaptation group's (a group of one without one),
+  // and the frozen weights it reads from the process's shared copy.
+  gst_structure_set(structure, "camera", G_TYPE_STRING, camera.c_str(), "adaptation-group", G_TYPE_STRING,
+                    st.group.c_str(), "group-cameras", G_TYPE_INT64, st.group_cameras, "group-steps", G_TYPE_INT64,
+                    st.group_steps, "group-peak-adapt-bytes", G_TYPE_INT64, st.group_peak_adapt_bytes,
+                    "shared-weight-bytes", G_TYPE_INT64, st.shared_weight_bytes, "own-weight-bytes", G_TYPE_INT64,
+                    st.own_weight_bytes, nullptr);
+  return structure;
 }
 
 static void post_stats(GstEcotta* self) {
@@ -174,7 +186,7 @@ static void post_stats(GstEcotta* self) {
   if (!s->engine) return;
   const auto st = s->engine->stats();
   gst_element_post_message(GST_ELEMENT(self),
-                           gst_message_new_element(GST_OBJECT(self), stats_structure(st, s->engine->method())));
+                           gst_message_new_element(GST_OBJECT(self), stats_structure(st, s->engine->method(), s->camera)));
   // A new failure of the worker is worth a warning; the same one again is not.
   if (!st.last_error.empty() && st.last_error != s->last_worker_error) {
     s->last_worker_error = st.last_error;
@@ -189,8 +201,14 @@ static gboolean gst_ecotta_start(GstBaseTransform* trans) {
   GST_OBJECT_LOCK(self);
   const Settings settings = s->settings;
   GST_OBJECT_UNLOCK(self);
+  gchar* name = gst_object_get_name(GST_OBJECT(self));
+  s->camera = name ? name : "";
+  g_free(name);
+  s->group = settings.adaptation_group;
   try {
-    auto engine = std::make_unique<ecotta::stream::Engine>(engine_config(settings));
+    auto config = engine_config(settings);
+    config.name = s->camera;
+    auto engine = std::make_unique<ecotta::stream::Engine>(config);
     for (const auto& w : engine->take_warnings()) GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("%s", w.c_str()), (nullptr));
     g_strfreev(s->labels);
     const auto& labels = engine->labels();
@@ -267,6 +285,7 @@ static void attach_metadata(GstEcotta* self, GstBuffer* buffer, const ecotta::st
   m->mean_entropy = p.mean_entropy;
   m->peak_adapt_bytes = p.peak_adapt_bytes;
   m->memory_cap = cap;
+  ecotta_meta_set_camera(m, s->camera.c_str(), s->group.empty() ? nullptr : s->group.c_str());
 
   // The same result where any GStreamer application looks without our
   // header (DL Streamer's convention): a full-frame region with a param.
@@ -370,6 +389,9 @@ static void gst_ecotta_set_property(GObject* object, guint id, const GValue* val
       break;
     case PROP_STATS_INTERVAL: st.stats_interval = g_value_get_double(value); break;
     case PROP_TOP_K: st.top_k = g_value_get_int(value); break;
+    case PROP_ADAPTATION_GROUP:
+      st.adaptation_group = g_value_get_string(value) ? g_value_get_string(value) : "";
+      break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -399,6 +421,7 @@ static void gst_ecotta_get_property(GObject* object, guint id, GValue* value, GP
     case PROP_CHECKPOINT_INTERVAL: g_value_set_double(value, st.checkpoint_interval); break;
     case PROP_STATS_INTERVAL: g_value_set_double(value, st.stats_interval); break;
     case PROP_TOP_K: g_value_set_int(value, st.top_k); break;
+    case PROP_ADAPTATION_GROUP: g_value_set_string(value, st.adaptation_group.c_str()); break;
     case PROP_FRAMES: g_value_set_uint64(value, stats().frames); break;
     case PROP_ADAPT_STEPS: g_value_set_uint64(value, static_cast<guint64>(stats().adapt_steps)); break;
     case PROP_SKIPPED_STEPS: g_value_set_uint64(value, static_cast<guint64>(stats().skipped_steps)); break;
@@ -519,6 +542,15 @@ static void install_properties(GObjectClass* oc) {
       oc, PROP_TOP_K,
       g_param_spec_int("top-k", "Top k", "Classes listed in the metadata per frame, best first (classification)", 1,
                        ECOTTA_META_MAX_TOP, 5, ready));
+  g_object_class_install_property(
+      oc, PROP_ADAPTATION_GROUP,
+      g_param_spec_string("adaptation-group", "Adaptation group",
+                          "ecotta elements of one process with the same group name share one adaptation thread and "
+                          "one memory-cap (the smallest non-zero one set on them): one step at a time, for the "
+                          "camera that needs it most, each ready camera at least one step in every 3N "
+                          "(docs/multi-camera.md). Empty: adapt on a thread of its own. Elements of the same "
+                          "model file share its frozen weights either way",
+                          "", ready));
   g_object_class_install_property(
       oc, PROP_FRAMES, g_param_spec_uint64("frames", "Frames", "Frames processed", 0, G_MAXUINT64, 0, ro));
   g_object_class_install_property(

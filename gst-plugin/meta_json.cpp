@@ -76,6 +76,9 @@ json frame_json(const EcottaMeta* meta, std::uint64_t frame_counter, std::option
   out["snapshot"] = meta->snapshot;
   out["peak_adapt_bytes"] = meta->peak_adapt_bytes;
   out["memory_cap"] = meta->memory_cap;
+  // Per camera when several share one adaptation group.
+  if (meta->camera) out["camera"] = meta->camera;
+  if (meta->adaptation_group) out["adaptation_group"] = meta->adaptation_group;
   return out;
 }
 

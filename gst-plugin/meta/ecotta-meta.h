@@ -79,6 +79,11 @@ typedef struct {
   gfloat mean_entropy;     /* running mean of `entropy` over recent frames */
   gint64 peak_adapt_bytes; /* peak bytes of one adaptation step so far */
   gint64 memory_cap;       /* bytes, 0 = no cap */
+
+  /* Which camera: the ecotta element's name, and its adaptation-group
+   * (NULL when it adapts on its own). */
+  gchar *camera;
+  gchar *adaptation_group;
 } EcottaMeta;
 
 GType ecotta_meta_api_get_type (void);
@@ -92,6 +97,7 @@ EcottaMeta *ecotta_buffer_get_meta (GstBuffer *buffer);
 /* Setters copy their arguments; they replace what was there. */
 void ecotta_meta_set_label (EcottaMeta *meta, const gchar *label);
 void ecotta_meta_set_method (EcottaMeta *meta, const gchar *method);
+void ecotta_meta_set_camera (EcottaMeta *meta, const gchar *camera, const gchar *adaptation_group);
 void ecotta_meta_set_labels (EcottaMeta *meta, guint n_classes, const gchar *const *labels);
 /* `share`: n_classes values (the count given to set_labels). */
 void ecotta_meta_set_class_share (EcottaMeta *meta, const gfloat *share);

@@ -17,6 +17,8 @@ void meta_free(GstMeta* meta, GstBuffer*) {
   auto* m = reinterpret_cast<EcottaMeta*>(meta);
   g_free(m->label);
   g_free(m->method);
+  g_free(m->camera);
+  g_free(m->adaptation_group);
   g_strfreev(m->labels);
   g_free(m->class_share);
   g_free(m->class_map);
@@ -46,6 +48,7 @@ void copy_into(EcottaMeta* to, const EcottaMeta* from) {
   to->mean_entropy = from->mean_entropy;
   to->peak_adapt_bytes = from->peak_adapt_bytes;
   to->memory_cap = from->memory_cap;
+  ecotta_meta_set_camera(to, from->camera, from->adaptation_group);
 }
 
 // The result describes the whole picture at model resolution, so it stays
@@ -94,6 +97,13 @@ EcottaMeta* ecotta_buffer_get_meta(GstBuffer* buffer) {
 void ecotta_meta_set_label(EcottaMeta* meta, const gchar* label) {
   g_free(meta->label);
   meta->label = g_strdup(label);
+}
+
+void ecotta_meta_set_camera(EcottaMeta* meta, const gchar* camera, const gchar* adaptation_group) {
+  g_free(meta->camera);
+  g_free(meta->adaptation_group);
+  meta->camera = g_strdup(camera);
+  meta->adaptation_group = g_strdup(adaptation_group);
 }
 
 void ecotta_meta_set_method(EcottaMeta* meta, const gchar* method) {

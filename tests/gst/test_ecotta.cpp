@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -510,4 +511,75 @@ TEST(EcottaElement, FlushingSeeksKeepResultsComing) {
   gst_object_unref(pad);
   gst_object_unref(sink);
   gst_object_unref(pipeline);
+}
+
+// Two cameras in one pipeline sharing an adaptation group: one worker for
+// both (its steps are both cameras'), one memory cap (set on one of them),
+// one copy of the frozen weights; each camera's figures on the bus and in
+// its metadata log under its own name.
+TEST(EcottaElement, CamerasOfOneAdaptationGroupShareAWorkerACapAndTheWeights) {
+  init_gstreamer();
+  const ecotta::testing::TempDir dir;
+  const auto branch = [&](const std::string& name, const std::string& extra, int pattern) {
+    return "videotestsrc num-buffers=240 pattern=" + std::to_string(pattern) +
+           " ! video/x-raw,format=RGB,width=64,height=48 ! identity sleep-time=8000 ! ecotta name=" + name +
+           " model=" + kClassifier + " adaptation-group=yard adapt-sample-interval=1 stats-interval=0.05 " + extra +
+           " ! ecottametalog location=" + dir.file(name + ".jsonl") + " ! fakesink ";
+  };
+  const guint64 cap = 40 * 1024 * 1024;
+  GstElement* pipeline = gst_parse_launch(
+      (branch("gate", "", 0) + branch("dock", "memory-cap=" + std::to_string(cap), 18)).c_str(), nullptr);
+  ASSERT_NE(pipeline, nullptr);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstBus* bus = gst_element_get_bus(pipeline);
+  std::map<std::string, GstStructure*> last;  // each camera's last ecotta-stats
+  while (GstMessage* msg = gst_bus_timed_pop_filtered(
+             bus, 120 * GST_SECOND,
+             static_cast<GstMessageType>(GST_MESSAGE_ELEMENT | GST_MESSAGE_EOS | GST_MESSAGE_ERROR))) {
+    const bool done = GST_MESSAGE_TYPE(msg) != GST_MESSAGE_ELEMENT;
+    if (const GstStructure* s = gst_message_get_structure(msg); s && gst_structure_has_name(s, "ecotta-stats")) {
+      auto& slot = last[gst_structure_get_string(s, "camera")];
+      if (slot) gst_structure_free(slot);
+      slot = gst_structure_copy(s);
+    }
+    EXPECT_NE(GST_MESSAGE_TYPE(msg), GST_MESSAGE_ERROR);
+    gst_message_unref(msg);
+    if (done) break;
+  }
+  ASSERT_EQ(last.size(), 2u);
+  gint64 steps_sum = 0, group_steps = 0;
+  for (const auto& [camera, s] : last) {
+    SCOPED_TRACE(camera);
+    EXPECT_STREQ(gst_structure_get_string(s, "adaptation-group"), "yard");
+    gint64 cameras = 0, steps = 0, shared = 0, peak = 0, memory_cap = 0, g = 0;
+    gst_structure_get_int64(s, "group-cameras", &cameras);
+    gst_structure_get_int64(s, "adapt-steps", &steps);
+    gst_structure_get_int64(s, "group-steps", &g);
+    gst_structure_get_int64(s, "shared-weight-bytes", &shared);
+    gst_structure_get_int64(s, "group-peak-adapt-bytes", &peak);
+    gst_structure_get_int64(s, "memory-cap", &memory_cap);
+    EXPECT_EQ(cameras, 2);
+    EXPECT_GE(steps, 1);
+    EXPECT_GT(shared, 1'000'000);  // WRN-40-2's frozen weights, read from the one copy
+    EXPECT_EQ(memory_cap, static_cast<gint64>(cap));  // set on dock, the group's
+    EXPECT_LE(peak, static_cast<gint64>(cap));
+    steps_sum += steps;
+    group_steps = std::max(group_steps, g);
+  }
+  EXPECT_GE(group_steps, steps_sum - 2);  // one worker stepped both (a stats message may lag a step)
+  for (auto& [camera, s] : last) gst_structure_free(s);
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  for (const std::string camera : {"gate", "dock"}) {
+    std::ifstream in(dir.file(camera + ".jsonl"));
+    std::string line;
+    int lines = 0;
+    while (std::getline(in, line)) {
+      ++lines;
+      EXPECT_NE(line.find("\"camera\":\"" + camera + "\""), std::string::npos) << line.substr(0, 200);
+      EXPECT_NE(line.find("\"adaptation_group\":\"yard\""), std::string::npos);
+    }
+    EXPECT_EQ(lines, 240) << camera;
+  }
 }
