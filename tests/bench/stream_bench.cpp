@@ -39,12 +39,15 @@
 
 #include "bare_forward.h"
 #include "percentile.h"
+#include "stream_truth.h"
 #include "train/evaluate.h"
 #include "ecotta-meta.h"
 
 namespace {
 
 using ecotta::bench::percentile;
+using ecotta::bench::read_truth;
+using ecotta::bench::TruthFrame;
 using json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
@@ -388,29 +391,6 @@ json soak_run(const Options& o) {
   return r;
 }
 
-struct TruthFrame {
-  int label = -1;
-  std::string labels_png, condition;
-  int severity = 0;
-};
-
-std::vector<TruthFrame> read_truth(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open truth file '" + path + "'");
-  std::vector<TruthFrame> frames;
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    const auto j = json::parse(line);
-    TruthFrame t;
-    t.label = j.value("label", -1);
-    t.labels_png = j.value("labels_png", "");
-    t.condition = j.at("condition").get<std::string>();
-    t.severity = j.value("severity", 0);
-    frames.push_back(t);
-  }
-  return frames;
-}
-
 // Pixel confusion counts for mIoU.
 struct Confusion {
   std::vector<int64_t> m;
@@ -454,7 +434,7 @@ json accuracy_run(const Options& o, const std::vector<TruthFrame>& truth, bool a
     const auto* m = ecotta_buffer_get_meta(buffer);
     if (m && frame < truth.size()) {
       const auto& t = truth[frame];
-      const std::string key = t.condition == "clean" ? "clean" : t.condition + "@" + std::to_string(t.severity);
+      const std::string key = ecotta::bench::condition_key(t);
       auto& bucket = t.condition == "clean" ? clean : shifted;
       if (m->task == ECOTTA_TASK_CLASSIFY) {
         const bool right = m->class_id == t.label;
