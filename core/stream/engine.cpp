@@ -228,6 +228,25 @@ struct Engine::Impl {
     return p;
   }
 
+  // The process's inference pool keeps blocks for as many inferences as
+  // there are cores (cameras' inferences in flight at once beyond that only
+  // wait for a core), not for every camera: measured here by one forward.
+  void limit_inference_pool(int cores) {
+    static std::mutex mutex;
+    static int64_t limit = 0;
+    int64_t one = 0;
+    {
+      memory::MemoryOwner probe;
+      const memory::OwnerScope scope(probe);
+      const auto& in = reader_bundle.info.input;
+      reader->predict(torch::zeros({1, 3, in.height, in.width}).to(device));
+      one = probe.peak_bytes();
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    limit = std::max(limit, 2 * one * std::max(1, cores));
+    inference_owner->set_kept_limit(limit);
+  }
+
   // Cameras with equal keys get equal plans under equal caps (the plan
   // depends on shapes, method and batch, never on learning rates or pixels).
   std::string plan_key() const {
@@ -343,6 +362,7 @@ Engine::Engine(const EngineConfig& config) : impl_(std::make_unique<Impl>()) {
                                     : ""));
   }
   s.reader_state = s.reader->adapted_state();
+  s.limit_inference_pool(cores);
   // The frozen weights are read from the process's one copy of this model
   // (both of this engine's copies, and every other engine's); the copies
   // loaded here are freed and the heap gives their pages back.
@@ -501,7 +521,8 @@ EngineStats Engine::stats() const {
     out.group_peak_adapt_bytes = w.group_peak_step_bytes;
   }
   out.group = s.config.adaptation_group;
-  out.shared_weight_bytes = s.reader_share.shared_bytes + s.trainer_share.shared_bytes;
+  // Both networks read the same shared tensors: count them once.
+  out.shared_weight_bytes = std::max(s.reader_share.shared_bytes, s.trainer_share.shared_bytes);
   out.own_weight_bytes = s.reader_share.own_bytes + s.trainer_share.own_bytes;
   out.buffered = s.buffer ? static_cast<int64_t>(s.buffer->size()) : 0;
   if (const auto snap = s.publisher.current()) out.snapshot = snap->version;

@@ -95,8 +95,9 @@ struct EngineStats {
   std::string group;
   int64_t group_cameras = 1, group_steps = 0, group_peak_adapt_bytes = 0;
   // Bytes of the frozen network this engine reads from the process's shared
-  // copy, and the bytes of its network tensors that are its own (what
-  // adaptation changes), for its inference and adaptation copies together.
+  // copy (its inference and adaptation networks read the same), and the
+  // bytes of network tensors of its own (what adaptation changes), both
+  // networks together.
   int64_t shared_weight_bytes = 0, own_weight_bytes = 0;
   std::string last_error;         // the adaptation worker's last failure, "" if none
 };
