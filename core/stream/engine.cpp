@@ -20,7 +20,6 @@
 #include "adapt/snapshot.h"
 #include "memory/counting_allocator.h"
 #include "adaptation_worker.h"
-#include "inference_executor.h"
 #include "model/bundle.h"
 #include "model/shared_weights.h"
 #include "stream_defaults.h"
@@ -94,21 +93,6 @@ std::vector<std::string> read_labels(const std::string& path, size_t classes) {
   return labels;
 }
 
-// The inference threads of adaptation group `name`, made by its first
-// engine (one per core) and stopped with its last.
-std::shared_ptr<InferenceExecutor> group_inference(const std::string& name, int threads) {
-  static std::mutex mutex;
-  static std::map<std::string, std::weak_ptr<InferenceExecutor>> groups;
-  std::lock_guard<std::mutex> lock(mutex);
-  auto& slot = groups[name];
-  auto executor = slot.lock();
-  if (!executor) {
-    executor = std::make_shared<InferenceExecutor>(threads);
-    slot = executor;
-  }
-  return executor;
-}
-
 std::shared_ptr<memory::MemoryOwner> shared_inference_owner() {
   static std::mutex mutex;
   static std::weak_ptr<memory::MemoryOwner> shared;
@@ -136,7 +120,6 @@ struct Engine::Impl {
   std::unique_ptr<adapt::SampleBuffer> buffer;
   adapt::SnapshotPublisher publisher;
   std::shared_ptr<AdaptationWorker> worker;  // its own, or its group's
-  std::shared_ptr<InferenceExecutor> inference;  // its group's; null: inference on the caller's thread
   AdaptationWorker::CameraId camera = 0;
   WorkerStats left_stats;  // the worker's last figures for this camera, after stop()
   model::WeightShare reader_share, trainer_share;
@@ -174,9 +157,6 @@ struct Engine::Impl {
     x = x.to(device, torch::kFloat).div_(255.0);
     return x.sub_(mean).div_(std);
   }
-
-  // One frame: map -> preprocess -> predict -> offer (Engine::process).
-  Prediction process_here(const FrameView& frame);
 
   // The worker's messages into warnings and news (process_mutex held).
   void collect_worker_notices() {
@@ -414,7 +394,6 @@ Engine::Engine(const EngineConfig& config) : impl_(std::make_unique<Impl>()) {
   wc.threads = std::max(1, cores - 1);
   s.worker = config.adaptation_group.empty() ? std::make_shared<AdaptationWorker>(wc)
                                              : group_worker(config.adaptation_group, wc);
-  if (!config.adaptation_group.empty()) s.inference = group_inference(config.adaptation_group, cores);
   CameraConfig cc;
   cc.name = config.name.empty() ? config.model : config.name;
   cc.trainer = s.trainer.get();
@@ -458,8 +437,8 @@ std::vector<std::string> Engine::take_news() {
   return std::exchange(impl_->news, {});
 }
 
-Prediction Engine::Impl::process_here(const FrameView& frame) {
-  auto& s = *this;
+Prediction Engine::process(const FrameView& frame) {
+  auto& s = *impl_;
   std::lock_guard<std::mutex> lock(s.process_mutex);
   const memory::OwnerScope owner_scope(*s.inference_owner);
   // Inference takes one core; the worker takes the rest (set per thread).
@@ -500,16 +479,6 @@ Prediction Engine::Impl::process_here(const FrameView& frame) {
   p.mean_entropy = static_cast<float>(s.mean_entropy);
   s.last = p;
   s.have_last = true;
-  return p;
-}
-
-Prediction Engine::process(const FrameView& frame) {
-  auto& s = *impl_;
-  if (!s.inference) return s.process_here(frame);
-  // The group's inference threads run it; this thread waits (the frame's
-  // memory stays mapped meanwhile).
-  Prediction p;
-  s.inference->run([&] { p = s.process_here(frame); });
   return p;
 }
 
