@@ -7,7 +7,6 @@
 #include <cstring>
 
 #include <atomic>
-#include <algorithm>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -35,7 +34,6 @@ struct OwnerSlot {
   bool reuse = false;  // guarded by kept_mutex
   std::unordered_multimap<size_t, void*> kept;
   int64_t kept_bytes = 0;
-  int64_t kept_limit = 0;  // 0: twice `high` alone (guarded by kept_mutex)
 };
 }  // namespace detail
 
@@ -78,7 +76,6 @@ void set_reuse(OwnerSlot* s, bool reuse) {
     s->reuse = reuse;
     kept.swap(s->kept);
     s->kept_bytes = 0;
-    s->kept_limit = 0;
   }
   for (const auto& [bytes, p] : kept) c10::free_cpu(p);
 }
@@ -110,9 +107,7 @@ bool keep(OwnerSlot* owner, void* p, size_t n) {
   if (!owner || n < MemoryOwner::kReusedBlockBytes) return false;
   std::lock_guard<std::mutex> lock(owner->kept_mutex);
   const auto bytes = static_cast<int64_t>(n);
-  int64_t limit = 2 * owner->high.load();
-  if (owner->kept_limit > 0) limit = std::min(limit, owner->kept_limit);
-  if (!owner->reuse || owner->kept_bytes + bytes > limit) return false;
+  if (!owner->reuse || owner->kept_bytes + bytes > 2 * owner->high.load()) return false;
   owner->kept.emplace(n, p);
   owner->kept_bytes += bytes;
   return true;
@@ -222,11 +217,6 @@ MemoryOwner::~MemoryOwner() { release_slot(slot_); }
 int64_t MemoryOwner::current_bytes() const { return slot_->current.load(); }
 int64_t MemoryOwner::peak_bytes() const { return slot_->peak.load(); }
 void MemoryOwner::reset_peak() { slot_->peak.store(slot_->current.load()); }
-void MemoryOwner::set_kept_limit(int64_t bytes) {
-  std::lock_guard<std::mutex> lock(slot_->kept_mutex);
-  slot_->kept_limit = std::max<int64_t>(0, bytes);
-}
-
 int64_t MemoryOwner::kept_bytes() const {
   std::lock_guard<std::mutex> lock(slot_->kept_mutex);
   return slot_->kept_bytes;

@@ -67,10 +67,6 @@ class MemoryOwner {
   void reset_peak();
   // Bytes of freed blocks kept for reuse (0 without reuse_blocks).
   int64_t kept_bytes() const;
-  // Keeps at most `bytes` (and still at most twice the most ever live; 0:
-  // that rule alone). For an owner many threads share, whose live bytes
-  // add up over all of them while each needs far less (from the next free).
-  void set_kept_limit(int64_t bytes);
 
  private:
   friend class OwnerScope;

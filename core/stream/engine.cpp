@@ -228,25 +228,6 @@ struct Engine::Impl {
     return p;
   }
 
-  // The process's inference pool keeps blocks for as many inferences as
-  // there are cores (cameras' inferences in flight at once beyond that only
-  // wait for a core), not for every camera: measured here by one forward.
-  void limit_inference_pool(int cores) {
-    static std::mutex mutex;
-    static int64_t limit = 0;
-    int64_t one = 0;
-    {
-      memory::MemoryOwner probe;
-      const memory::OwnerScope scope(probe);
-      const auto& in = reader_bundle.info.input;
-      reader->predict(torch::zeros({1, 3, in.height, in.width}).to(device));
-      one = probe.peak_bytes();
-    }
-    std::lock_guard<std::mutex> lock(mutex);
-    limit = std::max(limit, 2 * one * std::max(1, cores));
-    inference_owner->set_kept_limit(limit);
-  }
-
   // Cameras with equal keys get equal plans under equal caps (the plan
   // depends on shapes, method and batch, never on learning rates or pixels).
   std::string plan_key() const {
@@ -362,7 +343,6 @@ Engine::Engine(const EngineConfig& config) : impl_(std::make_unique<Impl>()) {
                                     : ""));
   }
   s.reader_state = s.reader->adapted_state();
-  s.limit_inference_pool(cores);
   // The frozen weights are read from the process's one copy of this model
   // (both of this engine's copies, and every other engine's); the copies
   // loaded here are freed and the heap gives their pages back.
