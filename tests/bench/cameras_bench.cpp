@@ -48,6 +48,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ecotta-meta.h"
+#include "gst_launch.h"
 #include "percentile.h"
 #include "stream_truth.h"
 
@@ -177,17 +178,7 @@ struct Camera {
   }
 };
 
-GstElement* launch(const std::string& description) {
-  GError* error = nullptr;
-  GstElement* pipeline = gst_parse_launch(description.c_str(), &error);
-  if (!pipeline || error) {
-    const std::string message = error ? error->message : "parse failed";
-    g_clear_error(&error);
-    if (pipeline) gst_object_unref(pipeline);
-    throw std::runtime_error("pipeline '" + description + "': " + message);
-  }
-  return pipeline;
-}
+using ecotta::bench::launch;
 
 std::string message_text(GstMessage* msg) {
   GError* err = nullptr;

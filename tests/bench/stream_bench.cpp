@@ -38,6 +38,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "bare_forward.h"
+#include "gst_launch.h"
 #include "percentile.h"
 #include "stream_truth.h"
 #include "train/evaluate.h"
@@ -87,16 +88,7 @@ struct LatencyProbe {
   }
 };
 
-GstElement* launch(const std::string& description) {
-  GError* error = nullptr;
-  GstElement* pipeline = gst_parse_launch(description.c_str(), &error);
-  if (!pipeline || error) {
-    const std::string message = error ? error->message : "parse failed";
-    g_clear_error(&error);
-    throw std::runtime_error("pipeline '" + description + "': " + message);
-  }
-  return pipeline;
-}
+using ecotta::bench::launch;
 
 // An error message's text, with its debug detail when it has one.
 std::string error_text(GstMessage* msg) {

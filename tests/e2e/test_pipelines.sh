@@ -27,6 +27,16 @@ free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("12
 ./segment-overlay.sh "$tmp/scenes.avi" > "$tmp/log" 2>&1 || { cat "$tmp/log"; fail segment-overlay.sh; }
 ./side-by-side.sh "$tmp/fog.avi" > "$tmp/log" 2>&1 || { cat "$tmp/log"; fail side-by-side.sh; }
 SOURCE="videotestsrc num-buffers=60" ./weather.sh > "$tmp/log" 2>&1 || { cat "$tmp/log"; fail weather.sh; }
+# Two cameras in one adaptation group: a log and a checkpoint each, named
+# by camera, both logs of the group.
+LOG_DIR=$tmp/logs STATE_DIR=$tmp/state ./multi-camera.sh "$tmp/fog.avi" "$tmp/fog.avi" > "$tmp/log" 2>&1 ||
+  { cat "$tmp/log"; fail multi-camera.sh; }
+for cam in cam0 cam1; do
+  [[ $(wc -l < "$tmp/logs/$cam.jsonl") -eq $(wc -l < "$tmp/fog.jsonl") ]] || fail "multi-camera.sh: $cam logged a line a frame"
+  grep -q "\"camera\":\"$cam\"" "$tmp/logs/$cam.jsonl" || fail "multi-camera.sh: $cam's log does not name it"
+  grep -q '"adaptation_group":"cameras"' "$tmp/logs/$cam.jsonl" || fail "multi-camera.sh: $cam is not in the group"
+  [[ -s $tmp/state/$cam.ckpt ]] || fail "multi-camera.sh: no checkpoint for $cam"
+done
 echo "file recipes: ok"
 
 # The camera path: RTSP in, MQTT out, every served frame gets a result.

@@ -36,6 +36,20 @@ std::vector<int> simulate(const std::vector<double>& need, int turns) {
   return steps;
 }
 
+// Feeds two cameras their own pictures until each has taken `steps`
+// adaptation steps (or a generous time limit passes).
+void run_both_until_steps(stream::Engine& a, stream::Engine& b, int64_t steps, uint64_t b_seeds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  for (uint64_t i = 0; (a.stats().adapt_steps < steps || b.stats().adapt_steps < steps) &&
+                       std::chrono::steady_clock::now() < deadline;
+       ++i) {
+    Picture pa(i), pb(b_seeds + i);
+    a.process(pa.view);
+    b.process(pb.view);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
 }  // namespace
 
 TEST(CameraScheduler, TheNeediestCameraStepsAndNoCameraStarves) {
@@ -78,15 +92,7 @@ TEST(AdaptationGroup, CamerasShareOneWorkerOneCapAndOneCopyOfTheWeights) {
   EXPECT_EQ(model::shared_weights_registry_stats().networks, registry_before.networks + 1);
   EXPECT_GT(b.stats().shared_weight_bytes, 0);
   EXPECT_EQ(a.stats().shared_weight_bytes, b.stats().shared_weight_bytes);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  for (uint64_t i = 0; (a.stats().adapt_steps < 4 || b.stats().adapt_steps < 4) &&
-                       std::chrono::steady_clock::now() < deadline;
-       ++i) {
-    Picture pa(i), pb(1000 + i);
-    a.process(pa.view);
-    b.process(pb.view);
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  run_both_until_steps(a, b, 4, 1000);
   const auto sa = a.stats(), sb = b.stats();
   EXPECT_GE(sa.adapt_steps, 4);
   EXPECT_GE(sb.adapt_steps, 4);
@@ -161,15 +167,7 @@ TEST(AdaptationGroup, EachCameraRestoresItsOwnCheckpoint) {
   stream::Prediction a_end, b_end;
   {
     stream::Engine a(ca), b(cb);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    for (uint64_t i = 0; (a.stats().adapt_steps < 3 || b.stats().adapt_steps < 3) &&
-                         std::chrono::steady_clock::now() < deadline;
-         ++i) {
-      Picture pa(i), pb(7000 + i);
-      a.process(pa.view);
-      b.process(pb.view);
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
+    run_both_until_steps(a, b, 3, 7000);
     a.set_adapt(false);
     b.set_adapt(false);
     // Both stop (each saves its own state), the later one's predictions
@@ -203,7 +201,7 @@ struct Video {
 Video render(const TempDir& dir, const std::string& name, const std::string& schedule, int seed) {
   const auto out = dir.file(name + ".avi"), truth = dir.file(name + ".jsonl");
   const auto r = ecotta::testing::run_ecotta("stream --task classify --duration 200 --fps 3 --width 192 --height 144 "
-                                             "--item-seconds 1 --schedule " + schedule + " --seed " +
+                                             "--item-seconds 0.34 --schedule " + schedule + " --seed " +
                                                  std::to_string(seed) + " --out " + out + " --truth " + truth,
                                              dir);
   EXPECT_EQ(r.status, 0) << r.err;
