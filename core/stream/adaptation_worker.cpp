@@ -74,7 +74,6 @@ AdaptationWorker::CameraId AdaptationWorker::add_camera(const CameraConfig& came
   std::lock_guard<std::mutex> lock(mutex_);
   c->id = next_id_++;
   c->last_step_at = group_steps_;
-  if (!camera.plan_key.empty()) plans_.emplace(camera.plan_key + "|" + std::to_string(c->plan.cap), c->plan);
   cameras_.emplace(c->id, c);
   update_group_cap();
   wake_.notify_one();
@@ -306,19 +305,9 @@ void AdaptationWorker::step(Camera& c) {
 
 void AdaptationWorker::plan(Camera& c, int64_t cap) {
   StepPlan p;
-  const std::string key = c.config.plan_key + "|" + std::to_string(cap);
-  bool cached = false;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const auto it = c.config.plan_key.empty() ? plans_.end() : plans_.find(key);
-    if (it != plans_.end()) {
-      p = it->second;
-      cached = true;
-    }
-  }
   try {
-    if (!cached) {
-      if (!c.config.planner) throw std::runtime_error("this camera's steps cannot be planned again");
+    if (!c.config.planner) throw std::runtime_error("this camera's steps cannot be planned again");
+    {
       // Calibration steps charge their own owner: their blocks must not
       // stay behind as the worker's kept blocks.
       memory::MemoryOwner calibration;
@@ -331,7 +320,6 @@ void AdaptationWorker::plan(Camera& c, int64_t cap) {
     p.cap = cap;
     p.paused = true;
     p.text = std::string("cannot plan steps within the cap: ") + e.what();
-    cached = true;  // not a plan to reuse
   }
   std::string notice = "memory-cap " + (cap > 0 ? std::to_string(cap) + " bytes" : std::string("removed")) + ": ";
   if (p.paused)
@@ -339,7 +327,6 @@ void AdaptationWorker::plan(Camera& c, int64_t cap) {
   else
     notice += p.text.empty() ? std::to_string(p.batch) + " samples per step" : p.text;
   std::lock_guard<std::mutex> lock(mutex_);
-  if (!cached && !c.config.plan_key.empty()) plans_[key] = p;
   c.plan = p;
   c.planned_cap = cap;
   auto& s = c.stats;

@@ -46,9 +46,6 @@ struct CameraConfig {
   int64_t cap = 0;      // this camera's memory-cap; a group steps under its members' smallest non-zero one
   StepPlan plan;        // the camera's plan at start (under `cap`)
   StepPlanner planner;  // empty: its plan cannot change
-  // Cameras with the same key (model, method, batch, device) get the same
-  // plan under the same cap: the group measures it once.
-  std::string plan_key;
   std::string checkpoint_path;
   double checkpoint_interval = 60;
   bool enabled = true;
@@ -137,7 +134,6 @@ class AdaptationWorker {
   const Camera* busy_ = nullptr;  // the camera whose trainer the worker uses now
   int64_t group_cap_ = 0;
   int64_t group_steps_ = 0, group_peak_ = 0;
-  std::map<std::string, StepPlan> plans_;  // by plan key and cap (worker thread)
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -228,17 +228,12 @@ struct Engine::Impl {
     return p;
   }
 
-  // Cameras with equal keys get equal plans under equal caps (the plan
-  // depends on shapes, method and batch, never on learning rates or pixels).
-  std::string plan_key() const {
-    return trainer_bundle.fingerprint + "|" + method_name + "|" + std::to_string(config.adapt_batch) + "|" +
-           device.str();
-  }
-
-  // The plan at start, measured once per process for each model, method,
-  // batch, device and cap: sixteen cameras under one cap calibrate once.
-  StepPlan start_plan() {
-    if (config.memory_cap <= 0 || trainer_bundle.fingerprint.empty()) return plan_steps(config.memory_cap, true);
+  // Plans measured once per process for each model, method, batch, device
+  // and cap, at start (where a cap too tight turns the method into norm)
+  // and later: a plan depends on shapes, never on learning rates or pixels,
+  // so sixteen cameras under one cap calibrate once.
+  StepPlan cached_plan(int64_t cap, bool starting) {
+    if (cap <= 0 || trainer_bundle.fingerprint.empty()) return plan_steps(cap, starting);
     struct Planned {
       StepPlan plan;
       std::string method;
@@ -246,18 +241,24 @@ struct Engine::Impl {
     };
     static std::mutex mutex;
     static std::map<std::string, Planned> planned;
-    const auto key = plan_key() + "|" + std::to_string(config.memory_cap);
+    const auto key = trainer_bundle.fingerprint + "|" + method_name + "|" + std::to_string(config.adapt_batch) + "|" +
+                     device.str() + "|" + std::to_string(cap) + (starting ? "|start" : "");
     std::lock_guard<std::mutex> lock(mutex);
-    if (const auto it = planned.find(key); it != planned.end()) {
-      method_name = it->second.method;
-      warnings.insert(warnings.end(), it->second.warnings.begin(), it->second.warnings.end());
+    auto it = planned.find(key);
+    if (it == planned.end()) {
+      // Only a plan at start changes the method or warns (on the caller's
+      // thread, before the worker runs); later ones run on the worker.
+      const size_t before = starting ? warnings.size() : 0;
+      Planned p{plan_steps(cap, starting), method_name, {}};
+      if (starting) p.warnings.assign(warnings.begin() + static_cast<std::ptrdiff_t>(before), warnings.end());
+      it = planned.emplace(key, std::move(p)).first;
       return it->second.plan;
     }
-    const size_t before = warnings.size();
-    Planned p{plan_steps(config.memory_cap, true), method_name, {}};
-    p.warnings.assign(warnings.begin() + static_cast<std::ptrdiff_t>(before), warnings.end());
-    planned.emplace(key, p);
-    return p.plan;
+    if (starting) {
+      method_name = it->second.method;
+      warnings.insert(warnings.end(), it->second.warnings.begin(), it->second.warnings.end());
+    }
+    return it->second.plan;
   }
 
   Prediction predict(const torch::Tensor& x, const FrameView& frame) {
@@ -327,7 +328,7 @@ Engine::Engine(const EngineConfig& config) : impl_(std::make_unique<Impl>()) {
 
   s.method_name = config.method;
   s.options = options;
-  const StepPlan plan = s.start_plan();
+  const StepPlan plan = s.cached_plan(config.memory_cap, /*starting=*/true);
   auto trainer_options = options;
   trainer_options.ecotta.first_trained_part = plan.first_trained_part;
   try {
@@ -379,10 +380,9 @@ Engine::Engine(const EngineConfig& config) : impl_(std::make_unique<Impl>()) {
   cc.trainer = s.trainer.get();
   cc.buffer = s.buffer.get();
   cc.publisher = &s.publisher;
-  cc.cap = std::max<int64_t>(0, config.memory_cap);
+  cc.cap = config.memory_cap;
   cc.plan = plan;
-  cc.planner = [&s](int64_t cap) { return s.plan_steps(cap, /*starting=*/false); };
-  cc.plan_key = s.plan_key();
+  cc.planner = [&s](int64_t cap) { return s.cached_plan(cap, /*starting=*/false); };
   cc.checkpoint_path = config.checkpoint_path;
   cc.checkpoint_interval = config.checkpoint_interval;
   cc.enabled = config.adapt && adapt::method_entry(s.method_name).adapts;

@@ -49,6 +49,7 @@
 
 #include "ecotta-meta.h"
 #include "gst_launch.h"
+#include "least_squares.h"
 #include "percentile.h"
 #include "stream_truth.h"
 
@@ -572,19 +573,7 @@ json added_per_camera(const std::vector<int>& counts, const std::vector<json>& f
   json r;
   r["from_cameras"] = x.empty() ? json(nullptr) : json(static_cast<int>(x[0]));
   r["per_count"] = per;
-  if (x.size() >= 2) {
-    const double n = static_cast<double>(x.size());
-    double sx = 0, sy = 0, sxx = 0, sxy = 0;
-    for (size_t k = 0; k < x.size(); ++k) {
-      sx += x[k];
-      sy += y[k];
-      sxx += x[k] * x[k];
-      sxy += x[k] * y[k];
-    }
-    r["slope"] = (n * sxy - sx * sy) / (n * sxx - sx * sx);
-  } else {
-    r["slope"] = nullptr;
-  }
+  r["slope"] = x.size() >= 2 ? json(ecotta::bench::slope(x, y)) : json(nullptr);
   return r;
 }
 

@@ -39,6 +39,7 @@
 
 #include "bare_forward.h"
 #include "gst_launch.h"
+#include "least_squares.h"
 #include "percentile.h"
 #include "stream_truth.h"
 #include "train/evaluate.h"
@@ -268,20 +269,7 @@ double rss_bytes() {
   return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
 }
 
-// Least-squares slope of y over x.
-double slope(const std::vector<double>& x, const std::vector<double>& y) {
-  const double n = static_cast<double>(x.size());
-  if (x.size() < 2) return 0;
-  double sx = 0, sy = 0, sxx = 0, sxy = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    sx += x[i];
-    sy += y[i];
-    sxx += x[i] * x[i];
-    sxy += x[i] * y[i];
-  }
-  const double d = n * sxx - sx * sx;
-  return d == 0 ? 0 : (n * sxy - sx * sy) / d;
-}
+using ecotta::bench::slope;
 
 // A live camera left running: corrupt ! ecotta ! overlay ! metalog with
 // adaptation and checkpoints on. Every `ecotta-stats` message (each second)
