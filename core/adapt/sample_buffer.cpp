@@ -39,12 +39,18 @@ bool SampleBuffer::offer(const torch::Tensor& sample, int64_t pseudo_label) {
 }
 
 torch::Tensor SampleBuffer::batch(size_t n) const {
-  std::lock_guard<std::mutex> lock(mutex_);
   std::vector<torch::Tensor> picked;
-  std::vector<size_t> taken(classes_.size(), 0);
-  while (picked.size() < n && picked.size() < size_) {
-    for (size_t c = 0; c < classes_.size() && picked.size() < n; ++c)
-      if (taken[c] < classes_[c].size()) picked.push_back(classes_[c][classes_[c].size() - 1 - taken[c]++].sample);
+  {
+    // Only the picking holds the lock, not the copy: the adaptation worker
+    // calls this at a low priority, and a streaming thread offering a
+    // sample must not wait while it is preempted. Samples never change once
+    // offered, so holding them is enough.
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<size_t> taken(classes_.size(), 0);
+    while (picked.size() < n && picked.size() < size_) {
+      for (size_t c = 0; c < classes_.size() && picked.size() < n; ++c)
+        if (taken[c] < classes_[c].size()) picked.push_back(classes_[c][classes_[c].size() - 1 - taken[c]++].sample);
+    }
   }
   if (picked.empty()) return {};
   return torch::stack(picked);

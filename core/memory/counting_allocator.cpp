@@ -18,9 +18,10 @@ namespace detail {
 // tensor that outlives its owner (e.g. a snapshot freed later by another
 // thread) still credits valid memory. A slot is reused by a new owner only
 // once its old owner is gone AND nothing charged to it is live (current == 0):
-// no new charges can arrive after the owner's destruction, and a free only
-// drops current after erasing its map entry, so current == 0 means no live
-// allocation still points at the slot. Bounded cost: the registry never holds
+// no new charges can arrive after the owner's destruction, and current == 0
+// means no live allocation's header still points at the slot (a free that
+// drops it to 0 may still offer its block to the slot's next owner, which
+// then keeps it as its own). Bounded cost: the registry never holds
 // more slots (24 bytes each) than the most owners ever alive at once plus dead
 // owners with tensors still live; the scan for a free slot happens only when
 // an owner is constructed, never on the allocation path.
@@ -33,7 +34,7 @@ struct OwnerSlot {
   std::mutex kept_mutex;
   bool reuse = false;  // guarded by kept_mutex
   std::unordered_multimap<size_t, void*> kept;
-  int64_t kept_bytes = 0;
+  std::atomic<int64_t> kept_bytes{0};  // written under kept_mutex, read without it
 };
 }  // namespace detail
 
@@ -119,25 +120,23 @@ void raise_peak(std::atomic<int64_t>& peak, int64_t now) {
   }
 }
 
-// Size and owner of live allocations by address: c10's raw allocation
-// interface hands back only the pointer, so both must be found again at free
-// time.
-struct LiveAllocation {
+// Size and owner of an allocation, in a header just before its data: c10's
+// raw allocation interface hands back only the pointer, so both must be
+// found again at free time. No lock on this path: a process-wide lock taken
+// by every allocation let the low-priority adaptation worker, preempted
+// while holding it, stall every camera's inference.
+struct Header {
   size_t bytes;
   OwnerSlot* owner;
 };
-std::mutex g_mutex;
-std::unordered_map<void*, LiveAllocation>& live() {
-  static auto* map = new std::unordered_map<void*, LiveAllocation>();  // never destroyed: frees can come late
-  return *map;
-}
+constexpr size_t kHeaderBytes = 64;  // keeps c10's 64-byte alignment of the data
+static_assert(sizeof(Header) <= kHeaderBytes);
 
-void note_alloc(void* p, size_t n) {
-  OwnerSlot* owner = t_owner;
-  {
-    std::lock_guard<std::mutex> lock(g_mutex);
-    live()[p] = {n, owner};
-  }
+void* data_of(void* block) { return static_cast<char*>(block) + kHeaderBytes; }
+void* block_of(void* data) { return static_cast<char*>(data) - kHeaderBytes; }
+
+void note_alloc(void* block, size_t n, OwnerSlot* owner) {
+  *static_cast<Header*>(block) = {n, owner};
   const auto bytes = static_cast<int64_t>(n);
   raise_peak(g_peak, g_current.fetch_add(bytes) + bytes);
   if (owner) {
@@ -148,23 +147,13 @@ void note_alloc(void* p, size_t n) {
 }
 
 void counting_free(void* p) {
-  LiveAllocation a{0, nullptr};
-  bool known = false;
-  {
-    std::lock_guard<std::mutex> lock(g_mutex);
-    auto it = live().find(p);
-    if (it != live().end()) {
-      a = it->second;
-      known = true;
-      live().erase(it);
-    }
-  }
-  if (known) {
-    g_current.fetch_sub(static_cast<int64_t>(a.bytes));
-    if (a.owner) a.owner->current.fetch_sub(static_cast<int64_t>(a.bytes));
-    if (keep(a.owner, p, a.bytes)) return;
-  }
-  c10::free_cpu(p);
+  if (!p) return;
+  void* block = block_of(p);
+  const Header a = *static_cast<Header*>(block);
+  g_current.fetch_sub(static_cast<int64_t>(a.bytes));
+  if (a.owner) a.owner->current.fetch_sub(static_cast<int64_t>(a.bytes));
+  if (keep(a.owner, block, a.bytes)) return;
+  c10::free_cpu(block);
 }
 
 // LibTorch 2.3 made Allocator::allocate non-const.
@@ -177,9 +166,12 @@ void counting_free(void* p) {
 class CountingCpuAllocator final : public c10::Allocator {
  public:
   c10::DataPtr allocate(size_t n) ECOTTA_ALLOCATE_CONST override {
-    void* p = take_kept(t_owner, n);
-    if (!p) p = c10::alloc_cpu(n);
-    if (p) note_alloc(p, n);
+    if (n == 0) return {nullptr, nullptr, &counting_free, c10::Device(c10::DeviceType::CPU)};
+    OwnerSlot* owner = t_owner;
+    void* block = take_kept(owner, n);
+    if (!block) block = c10::alloc_cpu(n + kHeaderBytes);
+    note_alloc(block, n, owner);
+    void* p = data_of(block);
     return {p, p, &counting_free, c10::Device(c10::DeviceType::CPU)};
   }
   c10::DeleterFnPtr raw_deleter() const override { return &counting_free; }
@@ -217,10 +209,7 @@ MemoryOwner::~MemoryOwner() { release_slot(slot_); }
 int64_t MemoryOwner::current_bytes() const { return slot_->current.load(); }
 int64_t MemoryOwner::peak_bytes() const { return slot_->peak.load(); }
 void MemoryOwner::reset_peak() { slot_->peak.store(slot_->current.load()); }
-int64_t MemoryOwner::kept_bytes() const {
-  std::lock_guard<std::mutex> lock(slot_->kept_mutex);
-  return slot_->kept_bytes;
-}
+int64_t MemoryOwner::kept_bytes() const { return slot_->kept_bytes.load(); }
 
 OwnerScope::OwnerScope(MemoryOwner& owner) : previous_(t_owner) {
   AllocationCounter::install();

@@ -108,6 +108,12 @@ class AdaptationWorker {
   // H / ln C, which the scheduler weighs. May wake the worker.
   void notify_sample(CameraId id, double mean_entropy);
   WorkerStats stats(CameraId id) const;
+  // The same for a streaming thread, which must never wait on the worker:
+  // the worker runs at a lower priority and can be preempted holding its
+  // lock, so these give up (false) when the lock is taken; the caller
+  // tries again with its next frame.
+  bool try_notify_samples(CameraId id, int64_t count, double mean_entropy);
+  bool try_stats(CameraId id, WorkerStats& out) const;
   size_t cameras() const;
   // Joins the thread; the cameras' trainers are their callers' again.
   void stop();
@@ -116,6 +122,7 @@ class AdaptationWorker {
   struct Camera;
   void run();
   std::shared_ptr<Camera> find(CameraId id) const;  // mutex_ held
+  WorkerStats stats_locked(CameraId id) const;       // mutex_ held
   std::shared_ptr<Camera> next_ready();              // mutex_ held
   bool claim(const std::shared_ptr<Camera>& c);      // false: it is leaving
   void release();

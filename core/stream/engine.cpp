@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +21,7 @@
 #include "adapt/snapshot.h"
 #include "memory/counting_allocator.h"
 #include "adaptation_worker.h"
+#include "inference_gate.h"
 #include "model/bundle.h"
 #include "model/shared_weights.h"
 #include "stream_defaults.h"
@@ -121,6 +123,12 @@ struct Engine::Impl {
   adapt::SnapshotPublisher publisher;
   std::shared_ptr<AdaptationWorker> worker;  // its own, or its group's
   AdaptationWorker::CameraId camera = 0;
+  // What the streaming thread knows of the worker without waiting for it
+  // (AdaptationWorker::try_*): adaptation on or off, samples offered and
+  // not yet told, the worker's figures at the last frame (process_mutex).
+  std::atomic<bool> adapt_on{false};
+  int64_t unsent_samples = 0;
+  WorkerStats worker_seen;
   WorkerStats left_stats;  // the worker's last figures for this camera, after stop()
   model::WeightShare reader_share, trainer_share;
   model::EqualTensors initial_share;  // the trainer's reset copy, shared by cameras of one model and method
@@ -386,6 +394,7 @@ Engine::Engine(const EngineConfig& config) : impl_(std::make_unique<Impl>()) {
   cc.checkpoint_path = config.checkpoint_path;
   cc.checkpoint_interval = config.checkpoint_interval;
   cc.enabled = config.adapt && adapt::method_entry(s.method_name).adapts;
+  s.adapt_on = cc.enabled;
   s.camera = s.worker->add_camera(cc);
 }
 
@@ -433,15 +442,22 @@ Prediction Engine::process(const FrameView& frame) {
   }
   Prediction p;
   try {
-    const auto x = s.prepare(frame);
-    p = s.predict(x, frame);
-    if (s.worker && !s.stopped && s.worker->enabled(s.camera) &&
+    torch::Tensor x;
+    {
+      const InferenceGate::Pass pass(process_inference_gate());
+      x = s.prepare(frame);
+      p = s.predict(x, frame);
+    }
+    if (s.worker && !s.stopped && s.adapt_on &&
         s.inferences % static_cast<uint64_t>(std::max(1, s.sample_interval.load())) == 0) {
       if (s.buffer->offer(x[0], std::max(0, p.class_id))) {
         ++s.offered;
-        s.worker->notify_sample(s.camera, std::max(0.0, s.mean_entropy));
+        ++s.unsent_samples;
       }
     }
+    if (s.unsent_samples > 0 && s.worker && !s.stopped &&
+        s.worker->try_notify_samples(s.camera, s.unsent_samples, std::max(0.0, s.mean_entropy)))
+      s.unsent_samples = 0;
   } catch (const EngineError&) {
     throw;
   } catch (const std::exception& e) {
@@ -450,10 +466,10 @@ Prediction Engine::process(const FrameView& frame) {
   ++s.inferences;
   p.frame = index;
   if (s.worker && !s.stopped) {
-    const auto w = s.worker->stats(s.camera);
-    p.adapt_steps = w.steps;
-    p.peak_adapt_bytes = w.peak_step_bytes;
-    p.adapting = s.worker->enabled(s.camera);
+    s.worker->try_stats(s.camera, s.worker_seen);  // else the figures of an earlier frame
+    p.adapt_steps = s.worker_seen.steps;
+    p.peak_adapt_bytes = s.worker_seen.peak_step_bytes;
+    p.adapting = s.adapt_on;
   }
   s.mean_entropy = s.mean_entropy < 0 ? p.entropy : 0.95 * s.mean_entropy + 0.05 * p.entropy;
   p.mean_entropy = static_cast<float>(s.mean_entropy);
@@ -467,7 +483,9 @@ void Engine::request_checkpoint() {
 }
 
 void Engine::set_adapt(bool on) {
-  if (impl_->worker) impl_->worker->set_enabled(impl_->camera, on && adapt::method_entry(impl_->method_name).adapts);
+  if (!impl_->worker) return;
+  impl_->adapt_on = on && adapt::method_entry(impl_->method_name).adapts;
+  impl_->worker->set_enabled(impl_->camera, impl_->adapt_on);
 }
 void Engine::set_sample_interval(int n) { impl_->sample_interval = std::max(1, n); }
 void Engine::set_inference_interval(int n) { impl_->inference_interval = std::max(1, n); }
@@ -491,7 +509,7 @@ EngineStats Engine::stats() const {
     out.mean_step_ms = w.mean_step_ms;
     out.checkpoints_written = w.checkpoints_written;
     out.kept_bytes = w.kept_bytes;
-    out.adapting = !s.stopped && s.worker->enabled(s.camera);
+    out.adapting = !s.stopped && s.adapt_on;
     out.last_error = w.last_error;
     out.memory_cap = w.cap;
     out.plan = w.plan_text;
