@@ -521,7 +521,7 @@ TEST(EcottaElement, CamerasOfOneAdaptationGroupShareAWorkerACapAndTheWeights) {
   init_gstreamer();
   const ecotta::testing::TempDir dir;
   const auto branch = [&](const std::string& name, const std::string& extra, int pattern) {
-    return "videotestsrc num-buffers=240 pattern=" + std::to_string(pattern) +
+    return "videotestsrc pattern=" + std::to_string(pattern) +
            " ! video/x-raw,format=RGB,width=64,height=48 ! identity sleep-time=8000 ! ecotta name=" + name +
            " model=" + kClassifier + " adaptation-group=yard adapt-sample-interval=1 stats-interval=0.05 " + extra +
            " ! ecottametalog location=" + dir.file(name + ".jsonl") + " ! fakesink ";
@@ -533,6 +533,21 @@ TEST(EcottaElement, CamerasOfOneAdaptationGroupShareAWorkerACapAndTheWeights) {
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
   GstBus* bus = gst_element_get_bus(pipeline);
   std::map<std::string, GstStructure*> last;  // each camera's last ecotta-stats
+  // The cameras run until each has stepped under the group's cap (the
+  // worker calibrates the cap first), then end with EOS: a fixed number of
+  // frames would be too few on a slow machine or under a sanitizer.
+  const auto stepped_under_the_cap = [&] {
+    if (last.size() != 2) return false;
+    for (const auto& [camera, s] : last) {
+      gint64 steps = 0, memory_cap = 0;
+      gst_structure_get_int64(s, "adapt-steps", &steps);
+      gst_structure_get_int64(s, "memory-cap", &memory_cap);
+      if (steps < 1 || memory_cap != static_cast<gint64>(cap)) return false;
+    }
+    return true;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
+  bool eos_sent = false;
   while (GstMessage* msg = gst_bus_timed_pop_filtered(
              bus, 120 * GST_SECOND,
              static_cast<GstMessageType>(GST_MESSAGE_ELEMENT | GST_MESSAGE_EOS | GST_MESSAGE_ERROR))) {
@@ -545,7 +560,12 @@ TEST(EcottaElement, CamerasOfOneAdaptationGroupShareAWorkerACapAndTheWeights) {
     EXPECT_NE(GST_MESSAGE_TYPE(msg), GST_MESSAGE_ERROR);
     gst_message_unref(msg);
     if (done) break;
+    if (!eos_sent && (stepped_under_the_cap() || std::chrono::steady_clock::now() > deadline)) {
+      gst_element_send_event(pipeline, gst_event_new_eos());
+      eos_sent = true;
+    }
   }
+  ASSERT_TRUE(eos_sent) << "the pipeline ended before the cameras stepped";
   ASSERT_EQ(last.size(), 2u);
   gint64 steps_sum = 0, group_steps = 0;
   for (const auto& [camera, s] : last) {
@@ -569,9 +589,16 @@ TEST(EcottaElement, CamerasOfOneAdaptationGroupShareAWorkerACapAndTheWeights) {
   EXPECT_GE(group_steps, steps_sum - 2);  // one worker stepped both (a stats message may lag a step)
   for (auto& [camera, s] : last) gst_structure_free(s);
   gst_object_unref(bus);
+  std::map<std::string, guint64> frames;  // each camera's frames, for its log's lines
+  for (const std::string camera : {"gate", "dock"}) {
+    GstElement* e = gst_bin_get_by_name(GST_BIN(pipeline), camera.c_str());
+    g_object_get(e, "frames", &frames[camera], nullptr);
+    gst_object_unref(e);
+  }
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(pipeline);
   for (const std::string camera : {"gate", "dock"}) {
+    SCOPED_TRACE(camera);
     std::ifstream in(dir.file(camera + ".jsonl"));
     std::string line;
     int lines = 0;
@@ -580,6 +607,7 @@ TEST(EcottaElement, CamerasOfOneAdaptationGroupShareAWorkerACapAndTheWeights) {
       EXPECT_NE(line.find("\"camera\":\"" + camera + "\""), std::string::npos) << line.substr(0, 200);
       EXPECT_NE(line.find("\"adaptation_group\":\"yard\""), std::string::npos);
     }
-    EXPECT_EQ(lines, 240) << camera;
+    EXPECT_GT(lines, 0);
+    EXPECT_EQ(static_cast<guint64>(lines), frames[camera]);  // a line per frame
   }
 }
