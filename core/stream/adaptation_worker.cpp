@@ -107,12 +107,6 @@ void AdaptationWorker::set_enabled(CameraId id, bool on) {
   wake_.notify_one();
 }
 
-bool AdaptationWorker::enabled(CameraId id) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  const auto c = find(id);
-  return c && c->enabled;
-}
-
 void AdaptationWorker::set_checkpoint_interval(CameraId id, double seconds) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (const auto c = find(id)) c->checkpoint_interval = seconds;
@@ -143,13 +137,17 @@ std::vector<AdaptationWorker::Notice> AdaptationWorker::take_notices(CameraId id
   return c ? std::exchange(c->notices, {}) : std::vector<Notice>{};
 }
 
+void AdaptationWorker::add_samples(CameraId id, int64_t count, double mean_entropy) {
+  if (const auto c = find(id)) {
+    c->new_samples += count;
+    c->entropy = mean_entropy;
+  }
+}
+
 void AdaptationWorker::notify_sample(CameraId id, double mean_entropy) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    const auto c = find(id);
-    if (!c) return;
-    ++c->new_samples;
-    c->entropy = mean_entropy;
+    add_samples(id, 1, mean_entropy);
   }
   wake_.notify_one();
 }
@@ -158,10 +156,7 @@ bool AdaptationWorker::try_notify_samples(CameraId id, int64_t count, double mea
   {
     std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
     if (!lock.owns_lock()) return false;
-    const auto c = find(id);
-    if (!c) return true;
-    c->new_samples += count;
-    c->entropy = mean_entropy;
+    add_samples(id, count, mean_entropy);
   }
   wake_.notify_one();
   return true;

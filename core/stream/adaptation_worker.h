@@ -94,7 +94,6 @@ class AdaptationWorker {
   WorkerStats remove_camera(CameraId id);
 
   void set_enabled(CameraId id, bool on);
-  bool enabled(CameraId id) const;
   void set_checkpoint_interval(CameraId id, double seconds);
   // Save at the worker's next turn, whatever the interval.
   void request_checkpoint(CameraId id);
@@ -123,6 +122,7 @@ class AdaptationWorker {
   void run();
   std::shared_ptr<Camera> find(CameraId id) const;  // mutex_ held
   WorkerStats stats_locked(CameraId id) const;       // mutex_ held
+  void add_samples(CameraId id, int64_t count, double mean_entropy);  // mutex_ held
   std::shared_ptr<Camera> next_ready();              // mutex_ held
   bool claim(const std::shared_ptr<Camera>& c);      // false: it is leaving
   void release();
