@@ -64,6 +64,13 @@ for _ in $(seq 600); do
   kill -0 "$camera" 2>/dev/null || break
   sleep 0.1
 done
+# The last message arrives as the stream's own EOS does: give that a moment
+# to end the pipeline first, so that a Ctrl-C landing after gst-launch has
+# stopped handling it (past "Freeing pipeline") cannot kill it.
+for _ in $(seq 30); do
+  kill -0 "$camera" 2>/dev/null || break
+  sleep 0.1
+done
 pkill -INT -P "$camera" gst-launch-1.0 2>/dev/null || true
 wait "$camera" || { cat "$tmp/camera.log"; fail "rtsp-camera-mqtt.sh failed"; }
 wait "$subscriber" || { cat "$tmp/sub.log" "$tmp/camera.log"; fail "the subscriber did not get $frames messages"; }
