@@ -470,7 +470,7 @@ static void install_properties(GObjectClass* oc) {
   g_object_class_install_property(
       oc, PROP_METHOD,
       g_param_spec_enum("method", "Method",
-                        "Adaptation method: ecotta (meta networks, the frozen network untouched), tent, eata, cotta, "
+                        "Adaptation method: ecotta (meta networks, the frozen network untouched), tent, eata, cotta, rotta, "
                         "norm (statistics only) or source (no adaptation)",
                         ecotta_method_get_type(), method_index("ecotta"), ready));
   g_object_class_install_property(

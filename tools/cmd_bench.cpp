@@ -29,7 +29,7 @@ namespace ecotta::tools {
 namespace {
 
 struct BenchOptions {
-  std::string task = "classify", model, methods = "source,norm,tent,eata,cotta,ecotta", domains = "standard";
+  std::string task = "classify", model, methods = "source,norm,tent,eata,cotta,rotta,ecotta", domains = "standard";
   int severity = 5;
   size_t per_domain = 1000;
   int rounds = 1;
@@ -42,7 +42,10 @@ struct BenchOptions {
   std::string baseline_norm = "batch";
   bool no_reset_rule = false;
   std::string memory_cap;
-  adapt::MethodOptions method;  // the command line sets its fields directly
+  std::string preset = "validated";
+  // Learning rates; negative: the preset's for the task (method_defaults.h).
+  double tent_lr = -1, eata_lr = -1, cotta_lr = -1, rotta_lr = -1, ecotta_lr = -1;
+  adapt::MethodOptions method;  // the command line sets its other fields directly
   TaskDataOptions data;
   int threads = 0;
 };
@@ -101,7 +104,12 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
   const int64_t cap = o.memory_cap.empty() ? 0 : parse_bytes(o.memory_cap);  // refused before any work
   const auto methods = split_list(o.methods);
   if (methods.empty()) throw std::invalid_argument("--methods names no method");
-  for (const auto& m : methods) adapt::check_method_name(m);
+  for (const auto& m : methods) {
+    adapt::check_method_name(m);
+    if (cap > 0 && !adapt::method_entry(m).step_follows_batch)
+      throw std::invalid_argument("--memory-cap: " + m + " trains on its own memory bank whatever the batch, so a cap "
+                                  "cannot shrink its steps; leave it out of a capped run");
+  }
 
   auto probe = model::load_bundle(o.model);
   if (probe.info.task != task)
@@ -118,6 +126,12 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
   const auto batches = build_bench_stream(spec, test, probe.info.input);
 
   auto options = o.method;
+  const auto preset = adapt::parse_preset(o.preset);
+  auto rates = adapt::learning_rates(classify ? adapt::Setting::Batch : adapt::Setting::Segmentation, preset);
+  for (auto [given, rate] : {std::pair{o.tent_lr, &rates.tent}, {o.eata_lr, &rates.eata}, {o.cotta_lr, &rates.cotta},
+                             {o.rotta_lr, &rates.rotta}, {o.ecotta_lr, &rates.ecotta}})
+    if (given >= 0) *rate = given;
+  adapt::set_learning_rates(options, rates);
   options.baseline_norm = model::parse_norm_mode(o.baseline_norm);
   if (o.no_reset_rule) options.ecotta_reset.enabled = false;
   // Resolved here, so a bad list is refused before any work and the JSON names the plan used.
@@ -159,6 +173,8 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
   config["tent_lr"] = options.tent_lr;
   config["eata_lr"] = options.eata_lr;
   config["cotta_lr"] = options.cotta_lr;
+  config["rotta_lr"] = options.rotta_lr;
+  config["preset"] = o.preset;
   config["threads"] = torch::get_num_threads();
   config["samples_per_method"] = o.per_domain * domains.size() * static_cast<size_t>(o.rounds);
   config["command"] = remembered_command_line();
@@ -201,8 +217,12 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
                                     step_batch);
     run.method = name;
     bar.finish();
+    // RoTTA's step trains on its memory bank, not on the stream's batch.
+    const int64_t trained_batch = !adapt::method_entry(run_as).step_follows_batch ? method_options.rotta_memory
+                                  : step_batch > 0                                ? step_batch
+                                                                                  : static_cast<int64_t>(o.batch);
     const int64_t analytic = bench::analytic_adapt_bytes(
-        run_as, geometry, step_batch > 0 ? step_batch : static_cast<int64_t>(o.batch), run.trainable_params,
+        run_as, geometry, trained_batch, run.trainable_params,
         run.persistent_bytes, method_options.ecotta.first_trained_part,
         method_options.ecotta.keep_every);
     run.analytic_bytes = analytic;
@@ -232,7 +252,7 @@ void add_bench_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Continual test-time adaptation benchmark: error or mIoU, memory, step time");
   cmd->add_option("--task", o.task, "classify or segment")->capture_default_str();
   cmd->add_option("--model", o.model, "Bundle file (warmed-up meta networks needed for ecotta)")->required();
-  cmd->add_option("--methods", o.methods, "Comma list of source, norm, tent, eata, cotta, ecotta")->capture_default_str();
+  cmd->add_option("--methods", o.methods, "Comma list of source, norm, tent, eata, cotta, rotta, ecotta")->capture_default_str();
   cmd->add_option("--domains", o.domains, "'standard' (15 corruptions in order) or a comma list; file:PREFIX reads an "
                                           "`ecotta corrupt` IDX pair")->capture_default_str();
   cmd->add_option("--severity", o.severity, "Corruption severity")->capture_default_str()->check(CLI::Range(1, 5));
@@ -248,14 +268,19 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--cotta-augmentations", o.method.cotta_augmentations, "CoTTA's augmented teacher passes")->capture_default_str();
   cmd->add_option("--baseline-norm", o.baseline_norm, "BN mode of norm/tent/eata/cotta: batch or robust")->capture_default_str();
   cmd->add_flag("--no-reset-rule", o.no_reset_rule, "Run EcoTTA without its reset rule");
-  cmd->add_option("--ecotta-lr", o.method.ecotta.lr, "EcoTTA's SGD learning rate (paper: 5e-3)")->capture_default_str();
+  cmd->add_option("--preset", o.preset,
+                  "Learning rates: validated (chosen on validation streams for the task; docs/defaults.md) or paper "
+                  "(each method's published CIFAR setting)")
+      ->capture_default_str();
+  cmd->add_option("--ecotta-lr", o.ecotta_lr, "EcoTTA's SGD learning rate (default: the preset's; paper 5e-3)");
   cmd->add_option("--ecotta-keep-every", o.method.ecotta.keep_every,
                   "EcoTTA: per part, keep one frozen block input in every N for backward (1 all, 0 none; "
                   "e.g. 0,0,2,1): faster backward, more memory. Default: by activation size")
       ->delimiter(',');
-  cmd->add_option("--tent-lr", o.method.tent_lr, "Tent's Adam learning rate (paper, CIFAR: 1e-3)")->capture_default_str();
-  cmd->add_option("--eata-lr", o.method.eata_lr, "EATA's Adam learning rate")->capture_default_str();
-  cmd->add_option("--cotta-lr", o.method.cotta_lr, "CoTTA's Adam learning rate (paper, CIFAR: 1e-3)")->capture_default_str();
+  cmd->add_option("--tent-lr", o.tent_lr, "Tent's Adam learning rate (default: the preset's; paper, CIFAR: 1e-3)");
+  cmd->add_option("--eata-lr", o.eata_lr, "EATA's Adam learning rate (default: the preset's; CIFAR ports: 1e-3)");
+  cmd->add_option("--cotta-lr", o.cotta_lr, "CoTTA's Adam learning rate (default: the preset's; paper, CIFAR: 1e-3)");
+  cmd->add_option("--rotta-lr", o.rotta_lr, "RoTTA's Adam learning rate (default: the preset's; paper, CIFAR: 1e-3)");
   cmd->add_option("--ecotta-lambda", o.method.ecotta.lambda, "Weight of EcoTTA's self-distilled regularizer (paper: 0.5)")
       ->capture_default_str();
   cmd->add_option("--memory-cap", o.memory_cap,

@@ -4,17 +4,19 @@
 #include <vector>
 
 #include "method.h"
+#include "method_defaults.h"
 #include "model/bundle.h"
 
 namespace ecotta::adapt {
 
 // EcoTTA as published: the network frozen, only the K meta networks train,
-// by SGD (lr 5e-3, momentum 0.9) on entropy of confident samples plus
+// by SGD (momentum 0.9; the paper's lr 5e-3, here by default the rate
+// validated for the batch setting, method_defaults.h) on entropy of confident samples plus
 // lambda (0.5) times the self-distilled L1 regularizer. Frozen parts are
 // recomputed during backward (frozen_part_backward.h), so a step stores
 // little more than the meta networks' own activations.
 struct EcoTtaConfig {
-  double lr = 5e-3;
+  double lr = kBatchRates.ecotta;
   double momentum = 0.9;
   double lambda = 0.5;
   double entropy_margin = 0.4;  // H0 = margin * ln(C)

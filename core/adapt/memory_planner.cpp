@@ -1,5 +1,7 @@
 #include "memory_planner.h"
 
+#include <stdexcept>
+
 #include "memory/counting_allocator.h"
 #include "method_registry.h"
 #include "model/bundle.h"
@@ -15,6 +17,9 @@ int64_t measure_step_bytes(Method& method, const torch::Tensor& x) {
 
 MemoryPlan plan_method_memory(const std::string& bundle_path, const std::string& method, const MethodOptions& options,
                               int64_t cap, const torch::Tensor& calibration, int64_t min_batch) {
+  if (!method_entry(method).step_follows_batch)
+    throw std::invalid_argument(method + " trains on its own memory bank whatever the batch, so a memory cap cannot "
+                                "shrink its steps; run it without a cap, or choose ecotta, tent, eata or cotta");
   const auto probe = model::load_bundle(bundle_path);
   const auto measure = [&](int64_t batch, size_t part) {
     auto trial_bundle = model::load_bundle(bundle_path);

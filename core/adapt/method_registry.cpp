@@ -25,6 +25,9 @@ const std::vector<MethodEntry>& method_registry() {
     e.push_back({"cotta", "CoTTA: all parameters, EMA teacher, augmentation averaging, stochastic restore",
                  [](model::Bundle& b, const MethodOptions& o) { return make_cotta_method(b, o); }, true, true, false,
                  false, CostModel::AllActivations});
+    e.push_back({"rotta", "RoTTA: robust BN, category-balanced memory bank, timeliness-weighted EMA-teacher targets",
+                 [](model::Bundle& b, const MethodOptions& o) { return make_rotta_method(b, o); }, true, true, false,
+                 false, CostModel::AllActivations, /*step_follows_batch=*/false});
     e.push_back({"ecotta", "EcoTTA: frozen network, meta networks trained with a self-distilled regularizer",
                  [](model::Bundle& b, const MethodOptions& o) -> std::unique_ptr<Method> {
                    auto m = std::make_unique<EcoTtaMethod>(b, o.ecotta);

@@ -30,6 +30,10 @@ struct MethodEntry {
   bool can_train_deeper_only = false; // a memory cap may leave its shallow parts untrained
   bool uses_source_samples = false;   // wants clean source samples (EATA's Fisher weights)
   CostModel cost = CostModel::Nothing;
+  // A step's memory follows the batch it is given, so a memory cap can
+  // shrink it with fewer samples per step (false: RoTTA, which trains on
+  // its memory bank whatever the batch).
+  bool step_follows_batch = true;
 };
 
 // Every method, in the order tools list them.

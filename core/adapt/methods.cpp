@@ -14,6 +14,14 @@ const std::vector<std::string>& method_names() {
   return names;
 }
 
+void set_learning_rates(MethodOptions& o, const LearningRates& r) {
+  o.tent_lr = r.tent;
+  o.eata_lr = r.eata;
+  o.cotta_lr = r.cotta;
+  o.rotta_lr = r.rotta;
+  o.ecotta.lr = r.ecotta;
+}
+
 void check_method_name(const std::string& name) { method_entry(name); }
 
 std::unique_ptr<Method> make_method(const std::string& name, model::Bundle& bundle, const MethodOptions& options) {

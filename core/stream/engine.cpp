@@ -24,7 +24,6 @@
 #include "inference_gate.h"
 #include "model/bundle.h"
 #include "model/shared_weights.h"
-#include "stream_defaults.h"
 
 namespace ecotta::stream {
 
@@ -49,14 +48,13 @@ model::Bundle load_for_stream(const std::string& path, const torch::Device& devi
 }
 
 adapt::MethodOptions method_options(const EngineConfig& c, model::Task task) {
-  const auto d = stream_defaults(task);
   adapt::MethodOptions o;
   o.baseline_norm = model::NormMode::Robust;
-  const auto lr = [&](double fallback) { return c.learning_rate >= 0 ? c.learning_rate : fallback; };
-  o.ecotta.lr = lr(d.ecotta_lr);
-  o.tent_lr = lr(d.tent_lr);
-  o.eata_lr = lr(d.eata_lr);
-  o.cotta_lr = lr(d.cotta_lr);
+  // The table's rates for frames or segmentation (method_defaults.h);
+  // learning-rate, when set, is the chosen method's whatever it is.
+  auto rates = adapt::learning_rates(task == model::Task::Segment ? adapt::Setting::Segmentation : adapt::Setting::Frames);
+  if (c.learning_rate >= 0) rates = {c.learning_rate, c.learning_rate, c.learning_rate, c.learning_rate, c.learning_rate};
+  adapt::set_learning_rates(o, rates);
   if (c.reg_weight >= 0) o.ecotta.lambda = c.reg_weight;
   if (c.entropy_margin >= 0) {
     o.ecotta.entropy_margin = c.entropy_margin;

@@ -26,7 +26,7 @@ struct EngineConfig {
   int sample_interval = 4;           // offer every Nth inferred frame to the sample buffer
   int64_t buffer_capacity = 0;       // samples the buffer holds; 0: 4 x adapt_batch
   int inference_interval = 1;        // infer every Nth frame, reuse the result between
-  // Method settings; a negative value keeps the stream default (stream_defaults.h).
+  // Method settings; a negative value keeps the setting's default (adapt/method_defaults.h).
   double learning_rate = -1;
   double reg_weight = -1;            // EcoTTA's lambda
   double entropy_margin = -1;        // H0 = margin * ln C (EcoTTA, EATA)

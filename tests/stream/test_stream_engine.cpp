@@ -189,6 +189,25 @@ TEST(StreamEngine, AdaptationBytesStayUnderTheMemoryCap) {
   EXPECT_LE(st.peak_adapt_bytes, c.memory_cap) << st.plan;
 }
 
+TEST(StreamEngine, RottaUnderAMemoryCapIsRefusedWithTheReason) {
+  // RoTTA's step trains on its memory bank whatever the batch: no plan can
+  // shrink it, and the user is told so instead of getting a wrong plan.
+  TempDir dir;
+  auto c = config_for(small_bundle_file(dir));
+  c.method = "rotta";
+  c.memory_cap = 64 << 20;
+  try {
+    stream::Engine engine(c);
+    FAIL() << "accepted a memory cap for rotta";
+  } catch (const stream::EngineError& e) {
+    EXPECT_NE(std::string(e.what()).find("memory-cap"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("memory bank"), std::string::npos) << e.what();
+  }
+  c.memory_cap = 0;
+  stream::Engine engine(c);  // uncapped it runs
+  EXPECT_EQ(engine.method(), "rotta");
+}
+
 TEST(StreamEngine, ACapBelowStatisticsOnlyIsAnErrorAndATightOneFallsBackToStatistics) {
   TempDir dir;
   auto c = config_for(small_bundle_file(dir));
@@ -254,13 +273,14 @@ TEST(StreamEngine, ReaderPredictsAsTheTrainerAfterASnapshot) {
   // mode included.
   TempDir dir;
   const auto path = small_bundle_file(dir);
-  for (const std::string name : {"ecotta", "tent", "norm", "cotta"}) {
+  for (const std::string name : {"ecotta", "tent", "norm", "cotta", "rotta"}) {
     auto trainer_bundle = model::load_bundle(path);
     auto reader_bundle = model::load_bundle(path);
     trainer_bundle.info.normalization = reader_bundle.info.normalization = model::NormMode::Robust;
     adapt::MethodOptions o;
     o.baseline_norm = model::NormMode::Robust;
     o.cotta_augmentations = 2;
+    o.rotta_update_every = 8;  // an update every batch, so the teacher moves
     auto trainer = adapt::make_method(name, trainer_bundle, o);
     auto reader = adapt::make_method(name, reader_bundle, o);
     torch::manual_seed(5);

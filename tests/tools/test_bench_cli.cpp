@@ -31,7 +31,7 @@ TEST(BenchCli, QuickRunWritesTheContractAndEcoTtaNeedsFarLessMemoryThanTent) {
   const auto j = json::parse(read_text(dir.file("b.json")));
   EXPECT_EQ(j["task"], "classify");
   ASSERT_EQ(j["config"]["domains"].size(), 3u);
-  const std::vector<std::string> methods = {"source", "norm", "tent", "eata", "cotta", "ecotta"};
+  const std::vector<std::string> methods = {"source", "norm", "tent", "eata", "cotta", "rotta", "ecotta"};
   ASSERT_EQ(j["methods"].size(), methods.size());
   for (const auto& name : methods) {
     const auto& m = j["methods"][name];
@@ -98,6 +98,29 @@ TEST(BenchCli, BadRequestsAreClearErrors) {
   r = run_ecotta("bench" + kModel + " --quick --methods ecotta --ecotta-keep-every 1,2", dir);
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("keep-every lists 2 parts, the network has 4"), std::string::npos) << r.err;
+  r = run_ecotta("bench" + kModel + " --quick --methods source --preset papers", dir);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("unknown preset 'papers' (expected validated or paper)"), std::string::npos) << r.err;
+  r = run_ecotta("bench" + kModel + " --quick --methods ecotta,rotta --memory-cap 64M", dir);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("rotta trains on its own memory bank"), std::string::npos) << r.err;
+}
+
+TEST(BenchCli, DefaultsAreTheValidatedRatesAndThePaperPresetIsThePapers) {
+  // What a user gets without --*-lr is the table of method_defaults.h for
+  // the task; --preset paper gives the papers'; a rate given by hand wins.
+  TempDir dir;
+  const auto rates = [&](const std::string& args) {
+    const auto r = run_ecotta("bench" + kModel + " --quick --methods source --domains fog --per-domain 8" + args +
+                                  " --json '" + dir.file("p.json") + "'",
+                              dir);
+    EXPECT_EQ(r.status, 0) << r.err;
+    const auto c = json::parse(read_text(dir.file("p.json")))["config"];
+    return std::vector<double>{c["tent_lr"], c["eata_lr"], c["cotta_lr"], c["rotta_lr"], c["ecotta_lr"]};
+  };
+  EXPECT_EQ(rates(""), (std::vector<double>{3e-3, 3e-3, 1e-3, 3e-3, 0.2}));
+  EXPECT_EQ(rates(" --preset paper"), (std::vector<double>{1e-3, 1e-3, 1e-3, 1e-3, 5e-3}));
+  EXPECT_EQ(rates(" --preset paper --tent-lr 0.01"), (std::vector<double>{1e-2, 1e-3, 1e-3, 1e-3, 5e-3}));
 }
 
 TEST(BenchCli, AFileDomainIsReadFromAnExternalIdxPair) {
