@@ -28,7 +28,8 @@ def main():
         ax.plot(range(1, len(errors) + 1), errors, label=f"{name} (mean {m['mean_error']:.2f}%, resets {m.get('resets', 0)})",
                 linewidth=1)
         blocks[name] = [sum(errors[i:i + 10]) / len(errors[i:i + 10]) for i in range(0, len(errors), 10)]
-    ax.set_xlabel("round (the 15 corruptions, 64 images each)")
+    config = bench.get("config", {})
+    ax.set_xlabel(f"round ({len(config.get('domains', []))} corruptions, {config.get('per_domain', '?')} images each)")
     ax.set_ylabel("error (%)")
     ax.set_title("Long continual stream: error per round")
     ax.grid(alpha=0.3)

@@ -40,6 +40,7 @@ struct BenchOptions {
   std::string json_out, plots_dir;
   size_t fisher_samples = 2000;
   std::string baseline_norm = "batch";
+  std::string ecotta_norm = "bundle";  // or batch, robust
   bool no_reset_rule = false;
   std::string memory_cap;
   std::string preset = "validated";
@@ -164,6 +165,7 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
   config["test_samples"] = test.size();
   config["quick"] = o.quick;
   config["baseline_norm"] = o.baseline_norm;
+  config["ecotta_norm"] = o.ecotta_norm;
   config["eata_fisher_samples"] = options.eata_source_samples.defined() ? options.eata_source_samples.size(0) : 0;
   config["cotta_augmentations"] = options.cotta_augmentations;
   config["ecotta_reset_rule"] = options.ecotta_reset.enabled;
@@ -206,6 +208,7 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
       }
     }
     auto bundle = model::load_bundle(o.model);
+    if (run_as == "ecotta" && o.ecotta_norm != "bundle") bundle.info.normalization = model::parse_norm_mode(o.ecotta_norm);
     auto method = adapt::make_method(run_as, bundle, method_options);
     util::ProgressBar bar(name, batches.size());
     auto run = bench::run_continual(*method, batches, task, classes, o.rounds, domains.size(),
@@ -267,6 +270,11 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--fisher-samples", o.fisher_samples, "Clean train samples for EATA's Fisher weights")->capture_default_str();
   cmd->add_option("--cotta-augmentations", o.method.cotta_augmentations, "CoTTA's augmented teacher passes")->capture_default_str();
   cmd->add_option("--baseline-norm", o.baseline_norm, "BN mode of norm/tent/eata/cotta: batch or robust")->capture_default_str();
+  cmd->add_option("--ecotta-norm", o.ecotta_norm,
+                  "BN mode of ecotta: bundle (the mode its meta networks were warmed up in), batch or robust (an EMA "
+                  "from the bundle's robust anchor)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"bundle", "batch", "robust"}));
   cmd->add_flag("--no-reset-rule", o.no_reset_rule, "Run EcoTTA without its reset rule");
   cmd->add_option("--preset", o.preset,
                   "Learning rates: validated (chosen on validation streams for the task; docs/defaults.md) or paper "

@@ -104,6 +104,9 @@ TEST(BenchCli, BadRequestsAreClearErrors) {
   r = run_ecotta("bench" + kModel + " --quick --methods ecotta,rotta --memory-cap 64M", dir);
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("rotta trains on its own memory bank"), std::string::npos) << r.err;
+  r = run_ecotta("bench" + kModel + " --quick --methods ecotta --ecotta-norm robus", dir);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("--ecotta-norm"), std::string::npos) << r.err;
 }
 
 TEST(BenchCli, DefaultsAreTheValidatedRatesAndThePaperPresetIsThePapers) {
@@ -116,6 +119,7 @@ TEST(BenchCli, DefaultsAreTheValidatedRatesAndThePaperPresetIsThePapers) {
                               dir);
     EXPECT_EQ(r.status, 0) << r.err;
     const auto c = json::parse(read_text(dir.file("p.json")))["config"];
+    EXPECT_EQ(c["ecotta_norm"], "bundle");
     return std::vector<double>{c["tent_lr"], c["eata_lr"], c["cotta_lr"], c["rotta_lr"], c["ecotta_lr"]};
   };
   EXPECT_EQ(rates(""), (std::vector<double>{3e-3, 3e-3, 1e-3, 3e-3, 0.2}));
