@@ -26,12 +26,20 @@ struct WarmupOptions {
   size_t eval_limit = 0;
   int threads = 0;
   bool fresh_scenes = false;  // segmenter: new scenes every epoch
+  std::vector<int64_t> split;  // blocks per part; empty: the bundle's
 };
 
 void run_warmup(WarmupOptions o) {
   runtime::configure_threads(o.threads);
   torch::manual_seed(o.config.seed);
   auto bundle = model::load_bundle(o.in);
+  if (!o.split.empty()) {  // K parts, K meta networks
+    try {
+      model::repartition(bundle, o.split);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("--split: " + std::string(e.what()));
+    }
+  }
   const auto norm = model::parse_norm_mode(o.norm);
   if (norm == model::NormMode::Train) throw std::invalid_argument("--norm must be source, batch or robust");
   const std::string task = model::to_string(bundle.info.task);
@@ -78,6 +86,7 @@ void run_warmup(WarmupOptions o) {
   w["epochs"] = o.config.epochs;
   w["lr"] = o.config.lr;
   w["fraction"] = o.fraction;
+  w["split"] = bundle.model->partition();
   w["samples"] = samples;
   w["fresh_scenes"] = o.fresh_scenes;
   w["normalization"] = o.norm;
@@ -122,6 +131,10 @@ void add_warmup_command(CLI::App& app) {
   cmd->add_option("--test-images", o.test_images, "Evaluate on an external IDX pair instead (with --test-labels)");
   cmd->add_option("--test-labels", o.test_labels, "Labels or label maps for --test-images");
   cmd->add_option("--threads", o.threads, "Intra-op threads");
+  cmd->add_option("--split", o.split,
+                  "Blocks per part, e.g. 6,12 (K = 2 parts, so 2 meta networks); default: the bundle's (3,3,6,6 "
+                  "for WRN-40-2)")
+      ->delimiter(',');
   cmd->add_flag("--fresh-scenes", o.fresh_scenes,
                 "Segmenter: new scenes every epoch (--fraction of the default 12,000), not a fixed subset");
   cmd->callback([] { run_warmup(o); });

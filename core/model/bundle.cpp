@@ -125,6 +125,48 @@ void attach_meta_networks(Bundle& bundle) {
   if (bundle.torchscript_bytes.empty()) use_channels_last(*bundle.meta);
 }
 
+void repartition(Bundle& bundle, const std::vector<int64_t>& split) {
+  auto arch = json::parse(bundle.info.arch_json);
+  if (!bundle.torchscript_bytes.empty() || !arch.contains("split"))
+    throw std::invalid_argument("this network's parts are fixed by its partition spec; re-import it to change them");
+  arch["split"] = split;
+  auto model = build_model(arch.dump());  // validates the split against the blocks
+  torch::NoGradGuard no_grad;
+  auto from = bundle.model->named_parameters();
+  auto from_buffers = bundle.model->named_buffers();
+  const auto source = [](auto& dict, const std::string& name) -> const torch::Tensor& {
+    const auto* t = dict.find(name);
+    if (!t) throw std::logic_error("repartition: the rebuilt network has a tensor '" + name + "' the old one lacks");
+    return *t;
+  };
+  for (auto& p : model->named_parameters()) p.value().copy_(source(from, p.key()));
+  for (auto& b : model->named_buffers()) b.value().copy_(source(from_buffers, b.key()));
+  for (auto& p : model->parameters()) p.set_requires_grad(false);
+  use_channels_last(*model);
+  // A head that reads several parts' outputs (the segmenter's decoder takes
+  // early features) sees other tensors under another split: refused unless
+  // the rebuilt network computes what the old one did.
+  const auto mode = current_norm_mode(*bundle.model);
+  bundle.model->apply_norm_mode(NormMode::Source);
+  model->apply_norm_mode(NormMode::Source);
+  const auto probe = torch::randn({2, 3, bundle.info.input.height, bundle.info.input.width});
+  bool same = false;
+  try {
+    same = torch::allclose(model->forward(probe), bundle.model->forward(probe), 1e-5, 1e-5);
+  } catch (const std::exception&) {
+    same = false;
+  }
+  bundle.model->apply_norm_mode(mode);
+  if (!same)
+    throw std::invalid_argument("this network's head reads its parts' outputs, so another split changes the "
+                                "network; only the bundle's own split fits it");
+  model->apply_norm_mode(mode);
+  bundle.info.arch_json = arch.dump();
+  bundle.model = model;
+  bundle.meta = nullptr;
+  bundle.robust_anchor.clear();
+}
+
 void apply_meta_norm_mode(Bundle& bundle, NormMode mode) {
   const bool entering_robust = mode == NormMode::Robust && current_norm_mode(*bundle.model) != NormMode::Robust;
   bundle.model->apply_norm_mode(mode);

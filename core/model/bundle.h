@@ -71,6 +71,14 @@ ModelPtr build_model(const std::string& arch_json, const std::string& torchscrip
 // (channels-last, as load_bundle leaves our own networks: memory_format.h).
 void attach_meta_networks(Bundle& bundle);
 
+// The same network split into other parts (`split`: blocks per part, as the
+// arch's "split"): the model is rebuilt with the frozen weights copied by
+// name, and the meta networks and robust anchor, which belong to the old
+// parts, are dropped (warm up new ones). Our own architectures whose head
+// reads the last part alone (WRN); an imported module's parts come from its
+// spec, and the segmenter's decoder reads early parts (std::invalid_argument).
+void repartition(Bundle& bundle, const std::vector<int64_t>& split);
+
 // Writes atomically (temp file + rename). Throws std::runtime_error naming the path.
 void save_bundle(const std::string& path, const Bundle& bundle);
 

@@ -266,3 +266,28 @@ TEST(Bundle, InputGeometryRoundTripsAndDefaultsToTheTasks) {
   EXPECT_EQ(ecotta::model::load_bundle(std::string(ECOTTA_FIXTURE_DIR) + "/../segmenter.ecotta").info.input.geometry,
             ecotta::model::Geometry::Squash);
 }
+
+TEST(Bundle, RepartitionKeepsTheNetworkAndDropsWhatBelongedToTheOldParts) {
+  // WRN-16-2 has 6 blocks (split 1,1,2,2): as 2 parts of 3 the network must
+  // compute bit for bit the same, with fresh meta networks to warm up.
+  ecotta::testing::TempDir dir;
+  save_bundle(dir.file("m.ecotta"), small_bundle(true));
+  auto b = load_bundle(dir.file("m.ecotta"));
+  b.model->apply_norm_mode(NormMode::Source);
+  torch::NoGradGuard no_grad;
+  const auto x = torch::randn({4, 3, 32, 32});
+  const auto before = b.model->forward(x);
+  repartition(b, {3, 3});
+  EXPECT_EQ(b.model->num_parts(), 2u);
+  EXPECT_EQ(b.model->partition(), (std::vector<int64_t>{3, 3}));
+  EXPECT_FALSE(b.meta);
+  EXPECT_TRUE(b.robust_anchor.empty());
+  EXPECT_TRUE(torch::equal(b.model->forward(x), before));
+  for (const auto& p : b.model->parameters()) EXPECT_FALSE(p.requires_grad());
+  attach_meta_networks(b);  // K = 2 meta networks fit the new parts
+  EXPECT_EQ(b.meta->size(), 2u);
+  // The new split is part of the bundle: saved and loaded as such.
+  save_bundle(dir.file("k2.ecotta"), b);
+  EXPECT_EQ(load_bundle(dir.file("k2.ecotta")).model->num_parts(), 2u);
+  EXPECT_THROW(repartition(b, {3, 4}), std::invalid_argument);  // 7 blocks of 6
+}

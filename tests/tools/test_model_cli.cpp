@@ -129,6 +129,29 @@ TEST(ModelCli, ScenesWritesImagesAndLabelMapsThatTrainReads) {
   EXPECT_EQ(warm["fresh_scenes"], true) << warm.dump();
   EXPECT_EQ(warm["samples"], 12) << warm.dump();
   EXPECT_EQ(warm["epoch_log"].size(), 2u) << warm.dump();
+  // --split: the same frozen network in K = 2 parts, so 2 meta networks
+  // (WRN-40-2: 18 blocks). The segmenter's decoder reads early parts, so
+  // another split would change its network: refused.
+  r = run_ecotta("warmup --model '" + repo("models/wrn-40-2.ecotta") + "' --fraction 0.001 --epochs 1 --batch 8 "
+                     "--eval-limit 8 --split 6,12 --out '" + dir.file("k2.ecotta") + "'",
+                 dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run_ecotta("inspect --model '" + dir.file("k2.ecotta") + "' --json '" + dir.file("k2.json") + "'", dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto k2 = json::parse(read_text(dir.file("k2.json")));
+  EXPECT_EQ(k2["parts"].size(), 2u) << k2.dump();
+  EXPECT_EQ(k2["provenance"]["warmup"]["split"], json::array({6, 12})) << k2.dump();
+  r = run_ecotta("warmup --model '" + repo("models/wrn-40-2.ecotta") + "' --fraction 0.001 --epochs 1 --split 6,13 "
+                     "--out '" + dir.file("bad.ecotta") + "'",
+                 dir);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("--split: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("covers 19 blocks but the network has 18"), std::string::npos) << r.err;
+  r = run_ecotta("warmup --model '" + dir.file("seg.ecotta") + "' --fresh-scenes --fraction 0.001 --epochs 1 --split 4,4 "
+                     "--out '" + dir.file("bad.ecotta") + "'",
+                 dir);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("head reads its parts' outputs"), std::string::npos) << r.err;
   r = run_ecotta("warmup --model '" + repo("models/wrn-40-2.ecotta") + "' --fresh-scenes --out '" +
                      dir.file("x.ecotta") + "'",
                  dir);
