@@ -1,5 +1,3 @@
-#include <cmath>
-
 #include <torch/torch.h>
 
 #include "bn_affine_method.h"

@@ -22,6 +22,12 @@ inline model::Bundle small_warm_bundle(uint64_t seed = 11) {
   return b;
 }
 
+// n random 32x32 RGB images, the same for the same seed.
+inline torch::Tensor images(int64_t n, uint64_t seed) {
+  torch::manual_seed(seed);
+  return torch::randn({n, 3, 32, 32});
+}
+
 inline std::vector<torch::Tensor> snapshot(torch::nn::Module& m) {
   std::vector<torch::Tensor> out;
   for (const auto& p : m.parameters()) out.push_back(p.detach().clone());

@@ -14,6 +14,7 @@
 
 using namespace ecotta;
 using test_support::all_equal;
+using test_support::images;
 using test_support::small_warm_bundle;
 using test_support::snapshot;
 
@@ -21,11 +22,6 @@ namespace {
 
 // Inputs a random network is confident about would be luck; these are
 // shaped like normalized images.
-torch::Tensor images(int64_t n, uint64_t seed) {
-  torch::manual_seed(seed);
-  return torch::randn({n, 3, 32, 32});
-}
-
 std::string temp_path(const std::string& name) { return ::testing::TempDir() + "/" + name; }
 
 }  // namespace

@@ -11,14 +11,10 @@
 
 using namespace ecotta;
 using test_support::all_equal;
+using test_support::images;
 using test_support::small_warm_bundle;
 
 namespace {
-
-torch::Tensor images(int64_t n, uint64_t seed) {
-  torch::manual_seed(seed);
-  return torch::randn({n, 3, 32, 32});
-}
 
 torch::Tensor sample(float value) { return torch::full({1, 2, 2}, value); }
 
