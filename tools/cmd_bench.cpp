@@ -44,6 +44,8 @@ struct BenchOptions {
   bool no_reset_rule = false;
   std::string memory_cap;
   std::string preset = "validated";
+  std::string protocol = "batch";  // or buffered: the element's
+  int64_t adapt_batch = 16, buffer_capacity = 0;
   // Learning rates; negative: the preset's for the task (method_defaults.h).
   double tent_lr = -1, eata_lr = -1, cotta_lr = -1, rotta_lr = -1, ecotta_lr = -1;
   adapt::MethodOptions method;  // the command line sets its other fields directly
@@ -103,6 +105,18 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
     if (domains.size() > 3) domains.resize(3);
   }
   const int64_t cap = o.memory_cap.empty() ? 0 : parse_bytes(o.memory_cap);  // refused before any work
+  const bool buffered = o.protocol == "buffered";
+  if (buffered) {
+    // What the element does: robust statistics for every method (predict()
+    // on a batch-statistics layer would normalize with the slice's own).
+    if (!classify) throw std::invalid_argument("--protocol buffered: classification only (the buffer balances by predicted class)");
+    if (cap > 0) throw std::invalid_argument("--protocol buffered: --adapt-batch sets the step's size; leave --memory-cap out");
+    if (cmd.get_option("--baseline-norm")->count() && o.baseline_norm != "robust")
+      throw std::invalid_argument("--protocol buffered predicts with robust statistics: --baseline-norm must be robust");
+    if (cmd.get_option("--ecotta-norm")->count() && o.ecotta_norm != "robust")
+      throw std::invalid_argument("--protocol buffered predicts with robust statistics: --ecotta-norm must be robust");
+    o.baseline_norm = o.ecotta_norm = "robust";
+  }
   const auto methods = split_list(o.methods);
   if (methods.empty()) throw std::invalid_argument("--methods names no method");
   for (const auto& m : methods) {
@@ -128,7 +142,9 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
 
   auto options = o.method;
   const auto preset = adapt::parse_preset(o.preset);
-  auto rates = adapt::learning_rates(classify ? adapt::Setting::Batch : adapt::Setting::Segmentation, preset);
+  // The buffered protocol is the element's, so it gets the element's rates.
+  const auto setting = !classify ? adapt::Setting::Segmentation : buffered ? adapt::Setting::Frames : adapt::Setting::Batch;
+  auto rates = adapt::learning_rates(setting, preset);
   for (auto [given, rate] : {std::pair{o.tent_lr, &rates.tent}, {o.eata_lr, &rates.eata}, {o.cotta_lr, &rates.cotta},
                              {o.rotta_lr, &rates.rotta}, {o.ecotta_lr, &rates.ecotta}})
     if (given >= 0) *rate = given;
@@ -161,6 +177,11 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
   config["batch"] = o.batch;
   config["seed"] = o.seed;
   config["order"] = o.order;
+  config["protocol"] = o.protocol;
+  if (buffered) {
+    config["adapt_batch"] = o.adapt_batch;
+    config["buffer_capacity"] = o.buffer_capacity > 0 ? o.buffer_capacity : 4 * o.adapt_batch;
+  }
   config["split"] = o.split;
   config["test_samples"] = test.size();
   config["quick"] = o.quick;
@@ -172,6 +193,7 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
   config["ecotta_lr"] = options.ecotta.lr;
   config["ecotta_lambda"] = options.ecotta.lambda;
   config["ecotta_keep_every"] = options.ecotta.keep_every;
+  config["ecotta_class_balanced"] = options.ecotta.class_balanced;
   config["tent_lr"] = options.tent_lr;
   config["eata_lr"] = options.eata_lr;
   config["cotta_lr"] = options.cotta_lr;
@@ -211,17 +233,20 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
     if (run_as == "ecotta" && o.ecotta_norm != "bundle") bundle.info.normalization = model::parse_norm_mode(o.ecotta_norm);
     auto method = adapt::make_method(run_as, bundle, method_options);
     util::ProgressBar bar(name, batches.size());
-    auto run = bench::run_continual(*method, batches, task, classes, o.rounds, domains.size(),
-                                    [&](size_t done, double running) {
-                                      char status[64];
-                                      std::snprintf(status, sizeof status, classify ? "error %.1f%%" : "mIoU %.3f", running);
-                                      bar.update(done, status);
-                                    },
-                                    step_batch);
+    const auto progress = [&](size_t done, double running) {
+      char status[64];
+      std::snprintf(status, sizeof status, classify ? "error %.1f%%" : "mIoU %.3f", running);
+      bar.update(done, status);
+    };
+    auto run = buffered ? bench::run_buffered(*method, batches, task, classes, o.rounds, domains.size(),
+                                              {o.adapt_batch, o.buffer_capacity}, progress)
+                        : bench::run_continual(*method, batches, task, classes, o.rounds, domains.size(), progress,
+                                               step_batch);
     run.method = name;
     bar.finish();
     // RoTTA's step trains on its memory bank, not on the stream's batch.
     const int64_t trained_batch = !adapt::method_entry(run_as).step_follows_batch ? method_options.rotta_memory
+                                  : buffered                                      ? o.adapt_batch
                                   : step_batch > 0                                ? step_batch
                                                                                   : static_cast<int64_t>(o.batch);
     const int64_t analytic = bench::analytic_adapt_bytes(
@@ -264,6 +289,18 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--batch", o.batch, "Batch size")->capture_default_str()->check(CLI::Range(1, 4096));
   cmd->add_option("--seed", o.seed, "Stream and corruption seed")->capture_default_str();
   cmd->add_option("--order", o.order, "iid, correlated (sorted by label) or dirichlet")->capture_default_str();
+  cmd->add_option("--protocol", o.protocol,
+                  "batch: each method adapts on the stream's batches; buffered: the element's (predict first, "
+                  "steps of --adapt-batch from a class-balanced sample buffer, robust statistics, the frames rates)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"batch", "buffered"}));
+  cmd->add_option("--adapt-batch", o.adapt_batch, "Buffered protocol: samples per step (the element's adapt-batch-size)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{4096}));
+  cmd->add_option("--buffer-capacity", o.buffer_capacity,
+                  "Buffered protocol: samples the buffer holds (0: 4 x --adapt-batch, the element's)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{65536}));
   cmd->add_flag("--quick", o.quick, "Smoke run: first 3 domains, 64 samples each, small EATA/CoTTA settings");
   cmd->add_option("--json", o.json_out, "Write the results here (format: docs/benchmarks.md)");
   cmd->add_option("--plots", o.plots_dir, "Write PNG plots into this folder (needs --json and python3-matplotlib)");
@@ -275,6 +312,9 @@ void add_bench_command(CLI::App& app) {
                   "from the bundle's robust anchor)")
       ->capture_default_str()
       ->check(CLI::IsMember({"bundle", "batch", "robust"}));
+  cmd->add_flag("--ecotta-class-balanced", o.method.ecotta.class_balanced,
+                "EcoTTA's entropy averaged per predicted class, then over classes (segmentation: background no "
+                "longer dominates the loss)");
   cmd->add_flag("--no-reset-rule", o.no_reset_rule, "Run EcoTTA without its reset rule");
   cmd->add_option("--preset", o.preset,
                   "Learning rates: validated (chosen on validation streams for the task; docs/defaults.md) or paper "

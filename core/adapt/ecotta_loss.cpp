@@ -13,13 +13,25 @@ torch::Tensor softmax_entropy(const torch::Tensor& logits) {
 }
 
 EcoTtaLoss ecotta_loss_with_terms(const torch::Tensor& logits, const std::vector<torch::Tensor>& regularizers,
-                                  double lambda, double entropy_margin) {
+                                  double lambda, double entropy_margin, bool class_balanced) {
   EcoTtaLoss out;
   const auto classes = logits.size(1);
   const auto h = softmax_entropy(logits).flatten();
   const auto keep = h < entropy_margin * std::log(static_cast<double>(classes));
   out.confident = keep.sum().item<int64_t>();
-  out.entropy = out.confident > 0 ? h.masked_select(keep).mean() : torch::zeros({}, logits.options());
+  if (out.confident == 0) {
+    out.entropy = torch::zeros({}, logits.options());
+  } else if (class_balanced) {
+    // Each confident sample weighs 1 / (confident samples of its predicted
+    // class), so every predicted class sums to 1; divided by the classes.
+    const auto kept = h.masked_select(keep);
+    const auto predicted = logits.detach().argmax(1).flatten().masked_select(keep);
+    const auto counts = torch::bincount(predicted, {}, classes).to(kept.scalar_type());
+    const auto present = (counts > 0).sum().to(kept.scalar_type());
+    out.entropy = (kept / counts.index_select(0, predicted)).sum() / present;
+  } else {
+    out.entropy = h.masked_select(keep).mean();
+  }
   out.regularizer = torch::zeros({}, logits.options());
   for (const auto& r : regularizers) out.regularizer = out.regularizer + r;
   out.total = out.entropy + lambda * out.regularizer;

@@ -24,9 +24,12 @@ EcoTtaLoss ecotta_loss(const torch::Tensor& logits, const std::vector<torch::Ten
                        double entropy_margin = 0.4);
 
 // The same with the regularizer terms R_k already computed (as
-// forward_for_adaptation does).
+// forward_for_adaptation does). With `class_balanced`, L_ent is the mean
+// over the predicted classes of each class's mean entropy over its confident
+// samples, not the mean over samples: on a segmentation frame most pixels
+// are background, and the plain mean rewards predicting it.
 EcoTtaLoss ecotta_loss_with_terms(const torch::Tensor& logits, const std::vector<torch::Tensor>& regularizers,
-                                  double lambda = 0.5, double entropy_margin = 0.4);
+                                  double lambda = 0.5, double entropy_margin = 0.4, bool class_balanced = false);
 
 // Per-sample softmax entropy of N x C (or N x C x H x W, per pixel) logits.
 torch::Tensor softmax_entropy(const torch::Tensor& logits);

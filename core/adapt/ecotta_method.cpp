@@ -83,7 +83,8 @@ torch::Tensor EcoTtaMethod::predict_logits(const torch::Tensor& x) {
 
 Method::Step EcoTtaMethod::compute(const torch::Tensor& x) {
   auto f = forward_for_adaptation(*bundle_.model, *bundle_.meta, x, config_.first_trained_part, keep_every_);
-  auto loss = ecotta_loss_with_terms(f.logits, f.regularizers, config_.lambda, config_.entropy_margin);
+  auto loss = ecotta_loss_with_terms(f.logits, f.regularizers, config_.lambda, config_.entropy_margin,
+                                     config_.class_balanced);
   return {f.logits, loss.total};
 }
 

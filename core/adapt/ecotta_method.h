@@ -20,6 +20,7 @@ struct EcoTtaConfig {
   double momentum = 0.9;
   double lambda = 0.5;
   double entropy_margin = 0.4;  // H0 = margin * ln(C)
+  bool class_balanced = false;  // entropy averaged per predicted class first (ecotta_loss.h)
   // Meta networks of parts before this one still run but do not train: the
   // memory cap's way to adapt only the deeper parts, whose activations are
   // smallest. 0 = all parts train.

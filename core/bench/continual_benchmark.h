@@ -60,4 +60,24 @@ MethodRun run_continual(adapt::Method& method, const std::vector<BenchBatch>& ba
                         const std::function<void(size_t done, double running)>& progress = {},
                         int64_t step_batch = 0);
 
+// The element's protocol (core/stream/engine.cpp): predictions never come
+// from a step on the samples themselves, and steps train on batches drawn
+// class by class from a pseudo-label-balanced SampleBuffer, not on the
+// stream's batches, which on a camera (or a class-correlated order) hold one
+// class. Give the method Robust BN: predict() keeps batch-mode layers on the
+// batch's own statistics.
+struct BufferedProtocol {
+  int64_t step_batch = 16;  // samples per step (the element's adapt-batch-size)
+  int64_t capacity = 0;     // samples the buffer holds; 0: 4 x step_batch (the element's)
+};
+
+// Each stream batch in slices of step_batch: the slice is predicted
+// (Method::predict) and scored, its samples offered to the buffer with their
+// predicted labels, then one forward_and_adapt on step_batch samples of the
+// buffer once it holds that many. Classification only. Memory and step time
+// as run_continual's (step time: predictions and steps of one stream batch).
+MethodRun run_buffered(adapt::Method& method, const std::vector<BenchBatch>& batches, model::Task task,
+                       int64_t classes, int rounds, size_t domains, const BufferedProtocol& protocol,
+                       const std::function<void(size_t done, double running)>& progress = {});
+
 }  // namespace ecotta::bench

@@ -195,6 +195,30 @@ TEST(EcoTtaLoss, EntropyFilterAndRegularizer) {
   EXPECT_EQ(none.entropy.item<double>(), 0.0);
 }
 
+TEST(EcoTtaLoss, ClassBalancedEntropyWeighsEachPredictedClassEqually) {
+  // A 1 x 3 x 2 x 2 segmentation: three confident background pixels (class
+  // 0) of entropy about 0, one item pixel (class 2) of some entropy e. The
+  // plain mean is e / 4, the balanced one (0 + e) / 2.
+  auto logits = torch::zeros({1, 3, 2, 2});
+  for (int y = 0; y < 2; ++y)
+    for (int x = 0; x < 2; ++x) logits[0][0][y][x] = 30;
+  logits[0][0][1][1] = 0;
+  logits[0][2][1][1] = 3;
+  const auto e = adapt::softmax_entropy(logits)[0][1][1].item<double>();
+  ASSERT_GT(e, 0.05);
+  const std::vector<torch::Tensor> none;
+  const auto plain = adapt::ecotta_loss_with_terms(logits, none, 0.5, 1.0);
+  const auto balanced = adapt::ecotta_loss_with_terms(logits, none, 0.5, 1.0, true);
+  EXPECT_EQ(balanced.confident, 4);
+  EXPECT_NEAR(plain.entropy.item<double>(), e / 4, 1e-5);
+  EXPECT_NEAR(balanced.entropy.item<double>(), e / 2, 1e-5);
+  // One class only: the two agree. Nobody confident: zero, not NaN.
+  const auto one = torch::randn({4, 5}) + torch::tensor({8.f, 0.f, 0.f, 0.f, 0.f});
+  EXPECT_NEAR(adapt::ecotta_loss_with_terms(one, none, 0.5, 1.0, true).entropy.item<double>(),
+              adapt::ecotta_loss_with_terms(one, none, 0.5, 1.0).entropy.item<double>(), 1e-6);
+  EXPECT_EQ(adapt::ecotta_loss_with_terms(torch::zeros({3, 10}), none, 0.5, 0.4, true).entropy.item<double>(), 0.0);
+}
+
 TEST(FrozenPartBackward, HandWrittenBlockGradientMatchesAutograd) {
   // Every block of WRN-16-2 (identity and strided projection shortcuts) and
   // of the segmenter (post-activation blocks, strided projections, dilated

@@ -127,6 +127,37 @@ TEST(BenchCli, DefaultsAreTheValidatedRatesAndThePaperPresetIsThePapers) {
   EXPECT_EQ(rates(" --preset paper --tent-lr 0.01"), (std::vector<double>{1e-2, 1e-3, 1e-3, 1e-3, 5e-3}));
 }
 
+TEST(BenchCli, TheBufferedProtocolAdaptsAsTheElementDoes) {
+  // Robust statistics, the frames row of the defaults, steps of 16 from a
+  // buffer of 64: with 3 domains of 64 in batches of 64, each batch is four
+  // slices of 16 and every slice is followed by one step.
+  TempDir dir;
+  const auto r = run_ecotta("bench" + kModel + " --quick --methods norm,ecotta --order correlated --protocol buffered "
+                            "--json '" + dir.file("b.json") + "'",
+                            dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = json::parse(read_text(dir.file("b.json")));
+  const auto& c = j["config"];
+  EXPECT_EQ(c["protocol"], "buffered");
+  EXPECT_EQ(c["adapt_batch"], 16);
+  EXPECT_EQ(c["buffer_capacity"], 64);
+  EXPECT_EQ(c["baseline_norm"], "robust");
+  EXPECT_EQ(c["ecotta_norm"], "robust");
+  EXPECT_EQ(c["ecotta_lr"].get<double>(), 1e-3);
+  EXPECT_EQ(j["methods"]["ecotta"]["steps"].get<int64_t>() + j["methods"]["ecotta"]["skipped_steps"].get<int64_t>(), 12);
+  EXPECT_GT(j["methods"]["ecotta"]["peak_adapt_bytes"].get<int64_t>(), 0);
+
+  auto bad = run_ecotta("bench" + kModel + " --quick --methods norm --protocol buffered --baseline-norm batch", dir);
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("--baseline-norm must be robust"), std::string::npos) << bad.err;
+  bad = run_ecotta("bench" + kModel + " --quick --methods ecotta --protocol buffered --memory-cap 64M", dir);
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("leave --memory-cap out"), std::string::npos) << bad.err;
+  bad = run_ecotta("bench" + kModel + " --quick --methods norm --protocol buffer", dir);
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("--protocol"), std::string::npos) << bad.err;
+}
+
 TEST(BenchCli, AFileDomainIsReadFromAnExternalIdxPair) {
   TempDir dir;
   auto r = run_ecotta("corrupt --split test --corruption fog --severity 5 --limit 64 --out '" + dir.file("fog") + "'", dir);
