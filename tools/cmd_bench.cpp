@@ -13,6 +13,7 @@
 #include "adapt/memory_planner.h"
 #include "adapt/method_registry.h"
 #include "adapt/methods.h"
+#include "adapt/sample_buffer.h"
 #include "bench/analytic_memory.h"
 #include "bench/continual_benchmark.h"
 #include "bench_report.h"
@@ -180,7 +181,7 @@ void run_bench(BenchOptions o, const CLI::App& cmd) {
   config["protocol"] = o.protocol;
   if (buffered) {
     config["adapt_batch"] = o.adapt_batch;
-    config["buffer_capacity"] = o.buffer_capacity > 0 ? o.buffer_capacity : 4 * o.adapt_batch;
+    config["buffer_capacity"] = adapt::buffer_capacity_for(o.adapt_batch, o.buffer_capacity);
   }
   config["split"] = o.split;
   config["test_samples"] = test.size();

@@ -18,6 +18,13 @@ namespace ecotta::adapt {
 // slots (possibly its own), so a dominant class cannot crowd out the rest,
 // and old scenes age out. Thread-safe: the streaming thread offers, the
 // adaptation thread takes batches.
+// The buffer's size when none is asked for: four steps' worth, so a step
+// draws from a few recent scenes, not only the newest (the element's and
+// `ecotta bench --protocol buffered`'s default). `requested` > 0 wins.
+inline int64_t buffer_capacity_for(int64_t step_batch, int64_t requested = 0) {
+  return requested > 0 ? requested : 4 * step_batch;
+}
+
 class SampleBuffer {
  public:
   SampleBuffer(size_t capacity, int64_t classes);

@@ -92,33 +92,24 @@ class Scorer {
   const BenchBatch* last_ = nullptr;
 };
 
-MethodRun start_run(adapt::Method& method) {
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+// What a protocol does with one slice of a stream batch: returns the slice's
+// predictions and raises `peak_step_bytes` to its steps' peak.
+using SliceWork = std::function<torch::Tensor(const torch::Tensor& slice, int64_t& peak_step_bytes)>;
+
+// The loop both protocols share: each stream batch in slices of at most
+// `slice_batch`, timed, scored, reported.
+MethodRun drive(adapt::Method& method, const std::vector<BenchBatch>& batches, model::Task task, int64_t classes,
+                int rounds, size_t domains, int64_t slice_batch, const SliceWork& work,
+                const std::function<void(size_t, double)>& progress) {
   memory::AllocationCounter::install();
   MethodRun run;
   run.method = method.name();
   run.trainable_params = method.trainable_count();
   run.persistent_bytes = method.persistent_bytes();
-  return run;
-}
-
-void end_run(adapt::Method& method, MethodRun& run, double total_ms, size_t batches) {
-  // Per stream batch: with a smaller step batch, all its slices together.
-  run.step_ms = batches == 0 ? 0 : total_ms / static_cast<double>(batches);
-  run.steps = method.steps();
-  run.skipped_steps = method.skipped_steps();
-  run.resets = method.resets();
-}
-
-double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-}
-
-}  // namespace
-
-MethodRun run_continual(adapt::Method& method, const std::vector<BenchBatch>& batches, model::Task task,
-                        int64_t classes, int rounds, size_t domains,
-                        const std::function<void(size_t, double)>& progress, int64_t step_batch) {
-  auto run = start_run(method);
   Scorer scorer(task, classes, rounds, domains);
   double total_ms = 0;
   for (size_t i = 0; i < batches.size(); ++i) {
@@ -126,10 +117,8 @@ MethodRun run_continual(adapt::Method& method, const std::vector<BenchBatch>& ba
     std::vector<torch::Tensor> outputs;
     const auto start = std::chrono::steady_clock::now();
     int64_t at = 0;
-    for (const int64_t len : balanced_slices(b.input.size(0), step_batch)) {
-      memory::PeakScope scope;
-      outputs.push_back(method.forward_and_adapt(b.input.slice(0, at, at + len)));
-      run.peak_step_bytes = std::max(run.peak_step_bytes, scope.peak_above_start());
+    for (const int64_t len : balanced_slices(b.input.size(0), slice_batch)) {
+      outputs.push_back(work(b.input.slice(0, at, at + len), run.peak_step_bytes));
       at += len;
     }
     total_ms += ms_since(start);
@@ -137,8 +126,26 @@ MethodRun run_continual(adapt::Method& method, const std::vector<BenchBatch>& ba
     if (progress) progress(i + 1, scorer.running());
   }
   scorer.finish(run);
-  end_run(method, run, total_ms, batches.size());
+  // Per stream batch: with a smaller step batch, all its slices together.
+  run.step_ms = batches.empty() ? 0 : total_ms / static_cast<double>(batches.size());
+  run.steps = method.steps();
+  run.skipped_steps = method.skipped_steps();
+  run.resets = method.resets();
   return run;
+}
+
+}  // namespace
+
+MethodRun run_continual(adapt::Method& method, const std::vector<BenchBatch>& batches, model::Task task,
+                        int64_t classes, int rounds, size_t domains,
+                        const std::function<void(size_t, double)>& progress, int64_t step_batch) {
+  const SliceWork adapt_on_slice = [&](const torch::Tensor& x, int64_t& peak) {
+    memory::PeakScope scope;
+    auto logits = method.forward_and_adapt(x);
+    peak = std::max(peak, scope.peak_above_start());
+    return logits;
+  };
+  return drive(method, batches, task, classes, rounds, domains, step_batch, adapt_on_slice, progress);
 }
 
 MethodRun run_buffered(adapt::Method& method, const std::vector<BenchBatch>& batches, model::Task task,
@@ -147,38 +154,23 @@ MethodRun run_buffered(adapt::Method& method, const std::vector<BenchBatch>& bat
   if (protocol.step_batch < 1) throw std::invalid_argument("buffered protocol: a step needs at least one sample");
   if (task != model::Task::Classify)
     throw std::invalid_argument("buffered protocol: classification only (the buffer balances by predicted class)");
-  const int64_t capacity = protocol.capacity > 0 ? protocol.capacity : 4 * protocol.step_batch;
+  const int64_t capacity = adapt::buffer_capacity_for(protocol.step_batch, protocol.capacity);
   adapt::SampleBuffer buffer(static_cast<size_t>(capacity), classes);
-  auto run = start_run(method);
-  Scorer scorer(task, classes, rounds, domains);
-  double total_ms = 0;
-  for (size_t i = 0; i < batches.size(); ++i) {
-    const auto& b = batches[i];
-    std::vector<torch::Tensor> outputs;
-    const auto start = std::chrono::steady_clock::now();
-    int64_t at = 0;
-    // Slices of one step's size: predicted with the state of every step
-    // before them, offered to the buffer, then one step on the buffer.
-    for (const int64_t len : balanced_slices(b.input.size(0), protocol.step_batch)) {
-      const auto x = b.input.slice(0, at, at + len);
-      at += len;
-      const auto logits = method.predict(x);
-      outputs.push_back(logits);
-      const auto labels = logits.argmax(1);
-      for (int64_t k = 0; k < len; ++k) buffer.offer(x[k], labels[k].item<int64_t>());
-      if (static_cast<int64_t>(buffer.size()) < std::min(protocol.step_batch, capacity)) continue;
+  // Slices of one step's size: predicted with the state of every step
+  // before them, offered to the buffer, then one step on the buffer.
+  const SliceWork predict_then_step = [&](const torch::Tensor& x, int64_t& peak) {
+    auto logits = method.predict(x);
+    const auto labels = logits.argmax(1);
+    for (int64_t k = 0; k < x.size(0); ++k) buffer.offer(x[k], labels[k].item<int64_t>());
+    if (static_cast<int64_t>(buffer.size()) >= std::min(protocol.step_batch, capacity)) {
       const auto batch = buffer.batch(static_cast<size_t>(protocol.step_batch));
       memory::PeakScope scope;
       method.forward_and_adapt(batch);
-      run.peak_step_bytes = std::max(run.peak_step_bytes, scope.peak_above_start());
+      peak = std::max(peak, scope.peak_above_start());
     }
-    total_ms += ms_since(start);
-    scorer.add(b, outputs.size() == 1 ? outputs[0] : torch::cat(outputs));
-    if (progress) progress(i + 1, scorer.running());
-  }
-  scorer.finish(run);
-  end_run(method, run, total_ms, batches.size());
-  return run;
+    return logits;
+  };
+  return drive(method, batches, task, classes, rounds, domains, protocol.step_batch, predict_then_step, progress);
 }
 
 }  // namespace ecotta::bench

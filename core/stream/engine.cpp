@@ -374,7 +374,7 @@ Engine::Engine(const EngineConfig& config) : impl_(std::make_unique<Impl>()) {
   }
   s.publisher.publish(s.trainer->adapted_state());
 
-  const int64_t capacity = config.buffer_capacity > 0 ? config.buffer_capacity : 4 * plan.batch;
+  const int64_t capacity = adapt::buffer_capacity_for(plan.batch, config.buffer_capacity);
   s.buffer = std::make_unique<adapt::SampleBuffer>(static_cast<size_t>(capacity),
                                                    static_cast<int64_t>(s.reader_bundle.info.labels.size()));
   WorkerConfig wc;
