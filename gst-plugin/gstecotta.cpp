@@ -442,7 +442,7 @@ static void gst_ecotta_finalize(GObject* object) {
 
 static void gst_ecotta_init(GstEcotta* self) {
   self->state = new State();
-  self->state->settings.method = method_index("ecotta");
+  self->state->settings.method = method_index("auto");
   // In place: the pixels pass untouched; only metadata is added.
   gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
 }
@@ -470,9 +470,10 @@ static void install_properties(GObjectClass* oc) {
   g_object_class_install_property(
       oc, PROP_METHOD,
       g_param_spec_enum("method", "Method",
-                        "Adaptation method: ecotta (meta networks, the frozen network untouched), tent, eata, cotta, rotta, "
-                        "norm (statistics only) or source (no adaptation)",
-                        ecotta_method_get_type(), method_index("ecotta"), ready));
+                        "Adaptation method: auto (the validated default for the model's task: ecotta for classifiers, "
+                        "norm for segmenters), ecotta (meta networks, the frozen network untouched), tent, eata, "
+                        "cotta, rotta, norm (robust statistics only) or source (no adaptation)",
+                        ecotta_method_get_type(), method_index("auto"), ready));
   g_object_class_install_property(
       oc, PROP_MEMORY_CAP,
       g_param_spec_uint64("memory-cap", "Memory cap",

@@ -22,4 +22,6 @@ LearningRates learning_rates(Setting setting, Preset preset) {
   throw std::logic_error("learning_rates: bad setting");
 }
 
+std::string default_method(Setting setting) { return setting == Setting::Segmentation ? "norm" : "ecotta"; }
+
 }  // namespace ecotta::adapt

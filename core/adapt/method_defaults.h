@@ -38,4 +38,10 @@ inline constexpr LearningRates kSegmentationRates{1e-5, 1e-5, 1e-5, 1e-5, 2e-5};
 
 LearningRates learning_rates(Setting setting, Preset preset = Preset::Validated);
 
+// The method a setting runs when none is asked for (the element's
+// method=auto): EcoTTA for classification; for segmentation BN adaptation
+// with robust statistics ("norm"), which beat every EcoTTA configuration
+// tried on the segmentation validation stream (docs/defaults.md).
+std::string default_method(Setting setting);
+
 }  // namespace ecotta::adapt

@@ -15,6 +15,7 @@
 #include <torch/torch.h>
 
 #include "adapt/memory_planner.h"
+#include "adapt/method_defaults.h"
 #include "adapt/method_registry.h"
 #include "adapt/methods.h"
 #include "adapt/sample_buffer.h"
@@ -107,8 +108,23 @@ std::shared_ptr<memory::MemoryOwner> shared_inference_owner() {
 
 }  // namespace
 
-const std::vector<std::string>& method_names() { return adapt::method_names(); }
-std::string method_summary(const std::string& name) { return adapt::method_entry(name).summary; }
+namespace {
+constexpr const char* kAuto = "auto";
+}
+
+const std::vector<std::string>& method_names() {
+  static const auto names = [] {
+    auto n = adapt::method_names();
+    n.emplace_back(kAuto);
+    return n;
+  }();
+  return names;
+}
+
+std::string method_summary(const std::string& name) {
+  if (name == kAuto) return "The validated default for the model's task: ecotta for classifiers, norm for segmenters";
+  return adapt::method_entry(name).summary;
+}
 
 struct Engine::Impl {
   EngineConfig config;
@@ -313,9 +329,9 @@ Engine::Engine(const EngineConfig& config) : impl_(std::make_unique<Impl>()) {
   if (config.sample_interval < 1) throw EngineError("adapt-sample-interval must be at least 1");
   if (config.inference_interval < 1) throw EngineError("inference-interval must be at least 1");
   try {
-    adapt::check_method_name(config.method);
+    if (config.method != kAuto) adapt::check_method_name(config.method);
   } catch (const std::exception& e) {
-    throw EngineError(std::string("method: ") + e.what());
+    throw EngineError(std::string("method: ") + e.what() + ", or auto");
   }
   s.device = parse_device(config.device);
   s.sample_interval = config.sample_interval;
@@ -332,7 +348,9 @@ Engine::Engine(const EngineConfig& config) : impl_(std::make_unique<Impl>()) {
   s.mean = torch::tensor(in.mean).view({1, 3, 1, 1}).to(s.device);
   s.std = torch::tensor(in.std).view({1, 3, 1, 1}).to(s.device);
 
-  s.method_name = config.method;
+  s.method_name = config.method != kAuto ? config.method
+                                         : adapt::default_method(task == model::Task::Segment ? adapt::Setting::Segmentation
+                                                                                              : adapt::Setting::Frames);
   s.options = options;
   const StepPlan plan = s.cached_plan(config.memory_cap, /*starting=*/true);
   auto trainer_options = options;
@@ -344,7 +362,8 @@ Engine::Engine(const EngineConfig& config) : impl_(std::make_unique<Impl>()) {
     // A bundle without meta networks (e.g. wrn-40-2.ecotta) can still run
     // every method but EcoTTA: say so, since ecotta is the default.
     const bool meta_missing = !s.reader_bundle.meta && s.method_name == "ecotta";
-    throw EngineError("method=" + s.method_name + " with model '" + config.model + "': " + e.what() +
+    const std::string asked = config.method == kAuto ? "method=auto (" + s.method_name + " for this task)" : "method=" + s.method_name;
+    throw EngineError(asked + " with model '" + config.model + "': " + e.what() +
                       (meta_missing ? "; this bundle has none: use a bundle with meta networks (e.g. "
                                       "models/wrn-40-2-ecotta.ecotta) or method=tent, eata, cotta, norm or source"
                                     : ""));

@@ -20,7 +20,7 @@ namespace ecotta::stream {
 struct EngineConfig {
   std::string model;                 // bundle path
   std::string labels_file;           // one class name a line, replacing the bundle's; empty: the bundle's
-  std::string method = "ecotta";     // adapt::method_names()
+  std::string method = "auto";       // method_names(): a registry method, or "auto" for the task's default
   bool adapt = true;                 // adaptation on at start (set_adapt toggles it)
   int64_t adapt_batch = 16;          // samples per adaptation step
   int sample_interval = 4;           // offer every Nth inferred frame to the sample buffer
@@ -102,8 +102,9 @@ struct EngineStats {
   std::string last_error;         // the adaptation worker's last failure, "" if none
 };
 
-// The adaptation methods an engine can run, in registry order, and each
-// one's summary line.
+// The adaptation methods an engine can run, in registry order, then "auto"
+// (the validated default for the model's task: ecotta for classifiers, norm
+// for segmenters; adapt::default_method), and each one's summary line.
 const std::vector<std::string>& method_names();
 std::string method_summary(const std::string& name);
 

@@ -56,7 +56,12 @@ TEST(StreamEngine, AnUnknownMethodOrDeviceIsRefused) {
   TempDir dir;
   auto c = config_for(small_bundle_file(dir));
   c.method = "magic";
-  EXPECT_THROW(stream::Engine{c}, stream::EngineError);
+  try {
+    stream::Engine engine(c);
+    ADD_FAILURE() << "accepted method 'magic'";
+  } catch (const stream::EngineError& e) {
+    EXPECT_NE(std::string(e.what()).find("auto"), std::string::npos) << e.what();
+  }
   c.method = "ecotta";
   c.device = "tpu";
   EXPECT_THROW(stream::Engine{c}, stream::EngineError);
@@ -245,6 +250,20 @@ TEST(StreamEngine, LabelsFileReplacesTheLabelsAndAWrongCountIsRefused) {
   } catch (const stream::EngineError& e) {
     EXPECT_NE(std::string(e.what()).find("labels.txt"), std::string::npos) << e.what();
   }
+}
+
+TEST(StreamEngine, AutoRunsEachTasksValidatedMethod) {
+  // The default, method=auto: EcoTTA for a classifier, robust statistics
+  // only for a segmenter (adapt::default_method); a named method is kept.
+  TempDir dir;
+  auto classify = config_for(small_bundle_file(dir));
+  ASSERT_EQ(classify.method, "auto");
+  EXPECT_EQ(stream::Engine(classify).method(), "ecotta");
+  auto segment = config_for(std::string(ECOTTA_MODELS_DIR) + "/segmenter-ecotta.ecotta");
+  EXPECT_EQ(stream::Engine(segment).method(), "norm");
+  segment.method = "ecotta";
+  EXPECT_EQ(stream::Engine(segment).method(), "ecotta");
+  EXPECT_EQ(stream::method_names().back(), "auto");
 }
 
 TEST(StreamEngine, SegmenterGivesAClassMapAndShares) {
